@@ -1,0 +1,91 @@
+/**
+ * The one defaults table: what each environment gets unless its stack config says otherwise.
+ * Environment differences live here and in `Pulumi.<stack>.yaml`, never in `if (env === ...)`.
+ */
+import type {
+  AutoscalingSettings,
+  BaseImages,
+  Environment,
+  ResourceSettings,
+  RolloutSettings,
+  TagPolicy,
+} from "./types";
+
+/** Defaults of one environment. */
+export interface EnvironmentDefaults {
+  /** Replicas per app. */
+  replicas: number;
+  /** Container resources per app. */
+  resources: ResourceSettings;
+  /** Autoscaling per app. */
+  autoscaling: AutoscalingSettings;
+  /** Ingress on/off and the host pattern (`{app}` and `{env}` are substituted); none means each stack must set one. */
+  ingress: { enabled: boolean; hostPattern?: string };
+  /** Registry `host[:port]/prefix`. */
+  registry: string;
+  /** Tag policy. */
+  tags: TagPolicy;
+  /** Build here, or promote from which stack. */
+  images: { mode: "build" } | { mode: "promote"; fromStack: string };
+  /** Rollout timing. */
+  rollout: RolloutSettings;
+  /** Whether previews build images. */
+  buildOnPreview: boolean;
+}
+
+/**
+ * Base images pinned by tag. Air-gapped users point these at their own registry
+ * (`pyfleet:build.baseImages`), and may add `@sha256:` digests.
+ */
+export const DEFAULT_BASE_IMAGES: Readonly<BaseImages> = {
+  python: "python:3.11-slim-bookworm",
+  condaBuilder: "mambaorg/micromamba:1.5.10-bookworm-slim",
+  condaRuntime: "debian:bookworm-slim",
+};
+
+/** Default numeric uid/gid of every image and pod. */
+export const DEFAULT_UID = 10001;
+
+/** Defaults per environment. */
+export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefaults>> = {
+  dev: {
+    replicas: 1,
+    resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "512Mi" } },
+    autoscaling: { enabled: false, minReplicas: 1, maxReplicas: 2, cpuUtilization: 80 },
+    ingress: { enabled: true, hostPattern: "{app}.{env}.localhost" },
+    registry: "localhost:5000/pyfleet",
+    tags: { allowDirty: true, requireVersion: false },
+    images: { mode: "build" },
+    rollout: { minReadySeconds: 5, progressDeadlineSeconds: 180, drainSeconds: 5 },
+    buildOnPreview: false,
+  },
+  staging: {
+    replicas: 2,
+    resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { memory: "1Gi" } },
+    autoscaling: { enabled: false, minReplicas: 2, maxReplicas: 4, cpuUtilization: 75 },
+    ingress: { enabled: true, hostPattern: "{app}.{env}.localhost" },
+    registry: "localhost:5000/pyfleet",
+    tags: { allowDirty: false, requireVersion: true },
+    images: { mode: "promote", fromStack: "dev" },
+    rollout: { minReadySeconds: 10, progressDeadlineSeconds: 300, drainSeconds: 10 },
+    buildOnPreview: false,
+  },
+  prod: {
+    replicas: 3,
+    resources: {
+      requests: { cpu: "500m", memory: "1Gi" },
+      limits: { cpu: "2", memory: "2Gi" },
+    },
+    autoscaling: { enabled: true, minReplicas: 3, maxReplicas: 10, cpuUtilization: 70 },
+    // Public hosts are the operator's to choose: prod has no default, so forgetting one is an error.
+    ingress: { enabled: true },
+    registry: "localhost:5000/pyfleet",
+    tags: { allowDirty: false, requireVersion: true },
+    images: { mode: "promote", fromStack: "staging" },
+    rollout: { minReadySeconds: 15, progressDeadlineSeconds: 420, drainSeconds: 15 },
+    buildOnPreview: false,
+  },
+};
+
+/** Pulumi waits this much longer than the Deployment's own progress deadline. */
+export const AWAIT_MARGIN_SECONDS = 60;

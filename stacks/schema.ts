@@ -1,0 +1,297 @@
+/**
+ * The shape of every setting pyfleet reads: the `pyfleet:*` keys of `Pulumi.<stack>.yaml` and
+ * the app catalogue file. Objects are strict, so a misspelt key is an error, never a silent
+ * fall-back to a default.
+ */
+import { z } from "zod";
+import { isCpuQuantity, isMemoryQuantity } from "./quantity";
+import { APP_KINDS, ENVIRONMENTS, FLAVOURS } from "./types";
+
+/** A DNS-1035 label short enough that derived object names stay within 63 characters. */
+export const appName = z
+  .string()
+  .regex(/^[a-z]([-a-z0-9]{0,30}[a-z0-9])?$/, {
+    error:
+      "expected a lower-case DNS label of at most 32 characters (letters, digits, '-'; starting with a letter)",
+  });
+
+const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, {
+  error: "expected a lower-case DNS label (letters, digits, '-'; at most 63 characters)",
+});
+
+const dnsName = z
+  .string()
+  .regex(/^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, {
+    error: "expected a lower-case DNS host name such as app.example.com",
+  });
+
+const envVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+  error: "expected an environment variable name ([A-Za-z_][A-Za-z0-9_]*)",
+});
+
+const httpPath = z.string().regex(/^\/[^\s]*$/, {
+  error: 'expected an absolute HTTP path starting with "/" (e.g. "/health")',
+});
+
+const port = z
+  .number({ error: "expected a port number" })
+  .int({ error: "expected a whole port number" })
+  .min(1, { error: "expected a port from 1 to 65535" })
+  .max(65535, { error: "expected a port from 1 to 65535" });
+
+const nonNegativeInt = z
+  .number({ error: "expected a whole number >= 0" })
+  .int({ error: "expected a whole number >= 0" })
+  .min(0, { error: "must be >= 0" });
+
+const positiveInt = z
+  .number({ error: "expected a whole number >= 1" })
+  .int({ error: "expected a whole number >= 1" })
+  .min(1, { error: "must be >= 1" });
+
+const percent = z
+  .number({ error: "expected a percentage from 1 to 100" })
+  .int({ error: "expected a whole percentage" })
+  .min(1, { error: "expected a percentage from 1 to 100" })
+  .max(100, { error: "expected a percentage from 1 to 100" });
+
+const cpuQuantity = z.string({ error: 'expected a CPU quantity such as "250m" or "1"' }).refine(
+  isCpuQuantity,
+  { error: 'expected a CPU quantity such as "250m" or "1"' },
+);
+
+const memoryQuantity = z
+  .string({ error: 'expected a memory quantity such as "512Mi" or "2Gi"' })
+  .refine(isMemoryQuantity, {
+    error: 'expected a memory quantity such as "512Mi" or "2Gi" (suffix Ki, Mi, Gi; no space)',
+  });
+
+/** An image reference that carries a tag, optionally a digest too (`repo:tag[@sha256:...]`). */
+export const taggedImage = z
+  .string()
+  .regex(
+    /^(?:[a-z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}(?:@sha256:[a-f0-9]{64})?$/,
+    {
+      error:
+        'expected an image with an explicit tag, e.g. "python:3.11-slim-bookworm" (optionally "@sha256:<digest>"); untagged or :latest-only references are not reproducible',
+    },
+  )
+  .refine((ref) => !/:latest(@|$)/.test(ref), {
+    error: 'the tag "latest" is mutable; pin a version tag (optionally with a digest)',
+  });
+
+/** `host[:port]/prefix` of a registry (the prefix may be empty). */
+export const registryRef = z
+  .string()
+  .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/, {
+    error:
+      'expected "host[:port]/path" in lower case without scheme or tag, e.g. "registry.example.com/team"',
+  });
+
+const platform = z.enum(
+  [
+    "linux/amd64",
+    "linux/arm64",
+    "linux/arm/v7",
+    "linux/arm/v6",
+    "linux/386",
+    "linux/ppc64le",
+    "linux/s390x",
+    "linux/riscv64",
+  ],
+  { error: "expected a platform such as linux/amd64 or linux/arm64" },
+);
+
+const digestRef = z.string().regex(/^[^@\s]+@sha256:[a-f0-9]{64}$/, {
+  error: 'expected an image digest reference "<repository>@sha256:<64 hex>"',
+});
+
+const resources = z.strictObject({
+  requests: z.strictObject({ cpu: cpuQuantity, memory: memoryQuantity }).partial(),
+  limits: z.strictObject({ cpu: cpuQuantity, memory: memoryQuantity }).partial(),
+});
+
+const autoscaling = z.strictObject({
+  enabled: z.boolean(),
+  minReplicas: positiveInt,
+  maxReplicas: positiveInt,
+  cpuUtilization: percent,
+  memoryUtilization: percent,
+});
+
+const baseImages = z.strictObject({
+  python: taggedImage,
+  condaBuilder: taggedImage,
+  condaRuntime: taggedImage,
+});
+
+const versionSource = z.discriminatedUnion(
+  "from",
+  [
+    z.strictObject({ from: z.literal("pyproject") }),
+    z.strictObject({ from: z.literal("file"), file: z.string().min(1) }),
+    z.strictObject({ from: z.literal("setting"), value: z.string().min(1) }),
+  ],
+  { error: 'expected {from: pyproject}, {from: file, file: VERSION} or {from: setting, value: "1.2.3"}' },
+);
+
+const volume = z.strictObject({
+  name: dnsLabel,
+  mountPath: z.string().regex(/^\/[^\s]*$/, { error: "expected an absolute path" }),
+  size: memoryQuantity,
+  storageClass: dnsLabel.optional(),
+});
+
+/** Per-app fields, every one optional: the same shape overrides at every level. */
+export const appOverride = z
+  .strictObject({
+    path: z.string().min(1),
+    flavour: z.enum(FLAVOURS),
+    kind: z.enum(APP_KINDS),
+    entrypoint: z.string().min(1),
+    port,
+    description: z.string(),
+    version: versionSource,
+    health: z
+      .strictObject({
+        startupPath: httpPath,
+        readinessPath: httpPath,
+        livenessPath: httpPath,
+        startupBudgetSeconds: positiveInt,
+      })
+      .partial(),
+    replicas: nonNegativeInt,
+    resources: resources.partial(),
+    autoscaling: autoscaling.partial(),
+    ingress: z
+      .strictObject({
+        enabled: z.boolean(),
+        host: dnsName,
+        tlsSecretName: dnsLabel,
+        clusterIssuer: dnsLabel,
+      })
+      .partial(),
+    volumes: z.array(volume),
+    config: z.record(envVarName, z.string({ error: "expected a string value" })),
+    secrets: z.array(envVarName),
+    allowFrom: z.array(dnsLabel),
+    gpu: z.strictObject({ count: positiveInt, runtimeClassName: dnsLabel.optional() }),
+    metrics: z.strictObject({ port, path: httpPath }),
+    build: z
+      .strictObject({
+        platforms: z.array(platform).min(1),
+        target: z.enum(["production", "development"]),
+        baseImages: baseImages.partial(),
+        aptPackages: z.array(
+          z.string().regex(/^[a-z0-9][a-z0-9+.-]*(=[A-Za-z0-9.+:~-]+)?$/, {
+            error: "expected a Debian package name, optionally =version",
+          }),
+        ),
+        variant: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { error: "expected a variant name" }),
+        uid: z.number().int().min(1000, { error: "must be a non-root uid >= 1000" }).max(65535),
+      })
+      .partial(),
+  })
+  .partial();
+
+/** One app as the catalogue declares it, with optional per-environment overrides. */
+export const catalogueApp = appOverride.extend({
+  environments: z
+    .strictObject({ dev: appOverride, staging: appOverride, prod: appOverride })
+    .partial()
+    .optional(),
+});
+
+/** The catalogue file. */
+export const catalogueFile = z.strictObject({
+  apps: z.record(appName, catalogueApp),
+});
+
+/** Every `pyfleet:*` stack setting. */
+export const stackConfig = z
+  .strictObject({
+    environment: z.enum(ENVIRONMENTS),
+    registry: registryRef,
+    registryUsername: z.string().min(1),
+    registryPassword: z.string().min(1),
+    namespace: dnsLabel,
+    kubeconfig: z.string().min(1),
+    kubeContext: z.string().min(1),
+    renderDir: z.string().min(1),
+    catalogue: z.string().min(1),
+    replicas: nonNegativeInt,
+    resources: resources.partial(),
+    autoscaling: autoscaling.partial(),
+    ingress: z
+      .strictObject({
+        enabled: z.boolean(),
+        hostPattern: z.string().regex(/^[a-z0-9.{}-]+$/, {
+          error: 'expected a host pattern such as "{app}.{env}.example.com"',
+        }),
+        tlsSecretName: dnsLabel,
+        clusterIssuer: dnsLabel,
+      })
+      .partial(),
+    rollout: z
+      .strictObject({
+        minReadySeconds: positiveInt,
+        progressDeadlineSeconds: positiveInt,
+        drainSeconds: nonNegativeInt,
+      })
+      .partial(),
+    build: z
+      .strictObject({
+        buildOnPreview: z.boolean(),
+        push: z.boolean(),
+        registryCache: z.boolean(),
+        network: z.enum(["default", "host", "none"]),
+        platforms: z.array(platform).min(1),
+        target: z.enum(["production", "development"]),
+        baseImages: baseImages.partial(),
+        uid: z.number().int().min(1000, { error: "must be a non-root uid >= 1000" }).max(65535),
+        pipIndexUrl: z.url(),
+        pipFindLinks: z.string().min(1),
+      })
+      .partial(),
+    tags: z.strictObject({ allowDirty: z.boolean(), requireVersion: z.boolean() }).partial(),
+    images: z
+      .strictObject({
+        mode: z.enum(["build", "promote"]),
+        fromStack: z.string().min(1),
+        organization: z.string().min(1),
+        pins: z.record(appName, digestRef),
+      })
+      .partial(),
+    egress: z.enum(["open", "restricted"]),
+    apps: z.record(appName, appOverride),
+    appSecrets: z.record(appName, z.record(envVarName, z.string())),
+  })
+  .partial();
+
+/** Parsed stack config. */
+export type StackConfig = z.infer<typeof stackConfig>;
+/** Parsed catalogue. */
+export type CatalogueFile = z.infer<typeof catalogueFile>;
+/** One app's override block. */
+export type AppOverride = z.infer<typeof appOverride>;
+
+/** Stack settings that hold credentials: validated for shape, never echoed in errors. */
+export const SECRET_KEYS: ReadonlySet<string> = new Set([
+  "registryPassword",
+  "kubeconfig",
+  "appSecrets",
+]);
+
+/** Stack settings whose raw config string is the value (no JSON decoding). */
+export const STRING_KEYS: ReadonlySet<string> = new Set([
+  "environment",
+  "registry",
+  "registryUsername",
+  "registryPassword",
+  "namespace",
+  "kubeconfig",
+  "kubeContext",
+  "renderDir",
+  "catalogue",
+  "egress",
+]);

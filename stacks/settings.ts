@@ -1,0 +1,686 @@
+/**
+ * Settings resolution: stack config + the app catalogue + the environment defaults table ->
+ * one validated `Settings` object. Pure: every input arrives through `SettingsSources`, so this
+ * module is tested without Pulumi; `stacks/load.ts` feeds it from the real config, files and git.
+ */
+import { parse as parseYaml } from "yaml";
+import type { z } from "zod";
+import { KIND_PRESETS, defaultStartupBudgetSeconds } from "../components/presets";
+import { validateTagPart } from "../components/tags";
+import {
+  AWAIT_MARGIN_SECONDS,
+  DEFAULT_BASE_IMAGES,
+  DEFAULT_UID,
+  ENVIRONMENT_DEFAULTS,
+} from "./environments";
+import { SettingsError, formatIssues } from "./problems";
+import { cpuMillis, memoryBytes } from "./quantity";
+import {
+  SECRET_KEYS,
+  STRING_KEYS,
+  catalogueFile,
+  stackConfig,
+  type AppOverride,
+  type CatalogueFile,
+  type StackConfig,
+} from "./schema";
+import {
+  ENVIRONMENTS,
+  type AppSettings,
+  type ClusterTarget,
+  type Environment,
+  type ImageSource,
+  type Settings,
+} from "./types";
+
+/** Git state of one folder. */
+export interface RevisionInfo {
+  /** Full commit SHA. */
+  sha: string;
+  /** Whether the folder has uncommitted changes. */
+  dirty: boolean;
+  /** Commit time (ISO 8601), used as the image's creation time so builds stay reproducible. */
+  committedAt?: string;
+}
+
+/** Everything settings resolution reads, passed in so it stays pure. */
+export interface SettingsSources {
+  /** Pulumi stack name. */
+  stack: string;
+  /** Pulumi project name. */
+  project: string;
+  /** Raw `pyfleet:*` values, keyed without the namespace, as Pulumi stores them (strings). */
+  config: Readonly<Record<string, string>>;
+  /** Config keys (without namespace) that are stored encrypted. */
+  secretConfigKeys: ReadonlySet<string>;
+  /** Reads a project file by relative path; undefined when it does not exist. */
+  readFile(path: string): string | undefined;
+  /** Git revision of a project folder; undefined outside a git checkout. */
+  revision(path: string): RevisionInfo | undefined;
+}
+
+/** Default catalogue location. */
+export const DEFAULT_CATALOGUE = "apps/catalogue.yaml";
+/** Organisation of stacks on the local file backend. */
+export const DEFAULT_ORGANIZATION = "organization";
+
+/** Resolves and validates every setting; throws `SettingsError` listing all problems. */
+export function resolveSettings(sources: SettingsSources): Settings {
+  const problems: string[] = [];
+  const stackFile = `Pulumi.${sources.stack}.yaml`;
+
+  const environment = resolveEnvironment(sources, problems);
+  const config = parseStackConfig(sources, stackFile, problems);
+  const cataloguePath = config?.catalogue ?? DEFAULT_CATALOGUE;
+  const catalogue = parseCatalogue(sources, cataloguePath, problems);
+
+  if (!environment || !config || !catalogue) {
+    throw new SettingsError(sources.stack, problems);
+  }
+
+  const settings = buildSettings(sources, environment, config, catalogue, cataloguePath, problems);
+  if (problems.length > 0) {
+    throw new SettingsError(sources.stack, problems);
+  }
+  return settings;
+}
+
+function resolveEnvironment(sources: SettingsSources, problems: string[]): Environment | undefined {
+  const configured = sources.config["environment"];
+  if (configured !== undefined) {
+    // The schema reports a bad value; here only the happy path matters.
+    return (ENVIRONMENTS as readonly string[]).includes(configured)
+      ? (configured as Environment)
+      : undefined;
+  }
+  if ((ENVIRONMENTS as readonly string[]).includes(sources.stack)) {
+    return sources.stack as Environment;
+  }
+  problems.push(
+    `pyfleet:environment: stack "${sources.stack}" is not named dev, staging or prod, so it must ` +
+      `say which environment it is: pulumi config set pyfleet:environment dev --stack ${sources.stack}`,
+  );
+  return undefined;
+}
+
+function parseStackConfig(
+  sources: SettingsSources,
+  stackFile: string,
+  problems: string[],
+): StackConfig | undefined {
+  const decoded: Record<string, unknown> = {};
+  for (const [key, raw] of Object.entries(sources.config)) {
+    decoded[key] = STRING_KEYS.has(key) ? raw : decodeConfigValue(raw);
+  }
+  for (const key of SECRET_KEYS) {
+    if (key in decoded && !sources.secretConfigKeys.has(key)) {
+      problems.push(
+        `pyfleet:${key}: holds a credential but is stored in plain text in ${stackFile}; ` +
+          `store it encrypted: pulumi config set --secret pyfleet:${key} <value>` +
+          (key === "appSecrets" ? " (or --secret --path 'pyfleet:appSecrets.<app>.<NAME>')" : ""),
+      );
+    }
+  }
+  const result = stackConfig.safeParse(decoded, { reportInput: true });
+  if (!result.success) {
+    problems.push(
+      ...formatIssues(result.error.issues, {
+        keyPrefix: "pyfleet:",
+        file: stackFile,
+        secretKeys: SECRET_KEYS,
+        knownKeys: (path) => keysAt(stackConfig, path),
+      }),
+    );
+    return undefined;
+  }
+  return result.data;
+}
+
+/** Pulumi stores structured config as JSON text and scalars as plain text. */
+function decodeConfigValue(raw: string): unknown {
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return raw;
+  }
+}
+
+function parseCatalogue(
+  sources: SettingsSources,
+  path: string,
+  problems: string[],
+): CatalogueFile | undefined {
+  const text = sources.readFile(path);
+  if (text === undefined) {
+    problems.push(
+      `pyfleet:catalogue: the app catalogue ${path} does not exist; create it or point ` +
+        `pyfleet:catalogue at the right file`,
+    );
+    return undefined;
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (error) {
+    problems.push(`${path}: not valid YAML: ${(error as Error).message.split("\n")[0]}`);
+    return undefined;
+  }
+  const result = catalogueFile.safeParse(raw ?? {}, { reportInput: true });
+  if (!result.success) {
+    problems.push(
+      ...formatIssues(result.error.issues, {
+        keyPrefix: "",
+        file: path,
+        knownKeys: (p) => keysAt(catalogueFile, p),
+      }),
+    );
+    return undefined;
+  }
+  return result.data;
+}
+
+function buildSettings(
+  sources: SettingsSources,
+  environment: Environment,
+  config: StackConfig,
+  catalogue: CatalogueFile,
+  cataloguePath: string,
+  problems: string[],
+): Settings {
+  const defaults = ENVIRONMENT_DEFAULTS[environment];
+  const registry = parseRegistry(config.registry ?? defaults.registry);
+
+  for (const name of Object.keys(config.apps ?? {})) {
+    if (!(name in catalogue.apps)) {
+      problems.push(
+        `pyfleet:apps.${name}: no app "${name}" in ${cataloguePath} (apps there: ` +
+          `${Object.keys(catalogue.apps).join(", ") || "none"}); add it to the catalogue first`,
+      );
+    }
+  }
+
+  const images = resolveImageSource(config, defaults.images, problems);
+  const rollout = { ...defaults.rollout, ...config.rollout };
+  if (rollout.drainSeconds >= rollout.progressDeadlineSeconds) {
+    problems.push(
+      `pyfleet:rollout.drainSeconds: ${rollout.drainSeconds} must be below ` +
+        `progressDeadlineSeconds (${rollout.progressDeadlineSeconds})`,
+    );
+  }
+
+  const apps: AppSettings[] = [];
+  for (const [name, entry] of Object.entries(catalogue.apps)) {
+    const app = resolveApp({
+      name,
+      entry,
+      stackOverride: config.apps?.[name],
+      environment,
+      config,
+      sources,
+      cataloguePath,
+      buildsImages: images.mode === "build",
+      problems,
+    });
+    if (app) apps.push(app);
+  }
+
+  const secretValues = config.appSecrets ?? {};
+  for (const [appName, values] of Object.entries(secretValues)) {
+    const app = apps.find((a) => a.name === appName);
+    if (!app) {
+      if (!(appName in catalogue.apps)) {
+        problems.push(`pyfleet:appSecrets.${appName}: no app "${appName}" in ${cataloguePath}`);
+      }
+      continue;
+    }
+    for (const key of Object.keys(values)) {
+      if (!app.secretNames.includes(key)) {
+        problems.push(
+          `pyfleet:appSecrets.${appName}.${key}: the app does not declare this secret; add ` +
+            `"${key}" to apps.${appName}.secrets in ${cataloguePath}, or remove the value`,
+        );
+      }
+    }
+  }
+  for (const app of apps) {
+    for (const key of app.secretNames) {
+      if (!(key in (secretValues[app.name] ?? {}))) {
+        problems.push(
+          `pyfleet:appSecrets.${app.name}.${key}: the app declares secret ${key} but the stack ` +
+            `has no value; set it: pulumi config set --secret --path ` +
+            `'pyfleet:appSecrets.${app.name}.${key}' <value> --stack ${sources.stack}`,
+        );
+      }
+    }
+  }
+
+  return {
+    stack: sources.stack,
+    project: sources.project,
+    environment,
+    namespace: config.namespace ?? `${sources.project}-${environment}`,
+    registry: {
+      server: registry.server,
+      prefix: registry.prefix,
+      ...(config.registryUsername !== undefined ? { username: config.registryUsername } : {}),
+      hasPassword: config.registryPassword !== undefined,
+    },
+    cluster: resolveCluster(sources.stack, config),
+    build: {
+      buildOnPreview: config.build?.buildOnPreview ?? defaults.buildOnPreview,
+      push: config.build?.push ?? true,
+      registryCache: config.build?.registryCache ?? true,
+      network: config.build?.network ?? "default",
+      ...(config.build?.pipIndexUrl !== undefined ? { pipIndexUrl: config.build.pipIndexUrl } : {}),
+      ...(config.build?.pipFindLinks !== undefined
+        ? { pipFindLinks: config.build.pipFindLinks }
+        : {}),
+    },
+    tags: { ...defaults.tags, ...config.tags },
+    images,
+    rollout,
+    egressOpen: (config.egress ?? "open") === "open",
+    apps,
+  };
+}
+
+/** Splits `host[:port]/prefix`. */
+export function parseRegistry(ref: string): { server: string; prefix: string } {
+  const slash = ref.indexOf("/");
+  return slash === -1
+    ? { server: ref, prefix: "" }
+    : { server: ref.slice(0, slash), prefix: ref.slice(slash + 1) };
+}
+
+function resolveCluster(stack: string, config: StackConfig): ClusterTarget {
+  if (config.kubeconfig !== undefined) {
+    return { mode: "kubeconfig", ...(config.kubeContext ? { context: config.kubeContext } : {}) };
+  }
+  if (config.kubeContext !== undefined) {
+    return { mode: "context", context: config.kubeContext };
+  }
+  return { mode: "render", directory: config.renderDir ?? `rendered/${stack}` };
+}
+
+function resolveImageSource(
+  config: StackConfig,
+  defaults: (typeof ENVIRONMENT_DEFAULTS)[Environment]["images"],
+  problems: string[],
+): ImageSource {
+  const mode = config.images?.mode ?? defaults.mode;
+  if (mode === "build") {
+    if (config.images?.pins && Object.keys(config.images.pins).length > 0) {
+      problems.push(
+        "pyfleet:images.pins: pins only apply when images.mode is promote; remove them or set " +
+          "pyfleet:images.mode to promote",
+      );
+    }
+    return { mode: "build" };
+  }
+  const fromStack = config.images?.fromStack ?? (defaults.mode === "promote" ? defaults.fromStack : undefined);
+  if (fromStack === undefined) {
+    problems.push(
+      "pyfleet:images.fromStack: images.mode is promote but no source stack is set; set " +
+        'pyfleet:images.fromStack (e.g. "dev")',
+    );
+  }
+  return {
+    mode: "promote",
+    fromStack: fromStack ?? "",
+    organization: config.images?.organization ?? DEFAULT_ORGANIZATION,
+    pins: config.images?.pins ?? {},
+  };
+}
+
+interface AppInput {
+  name: string;
+  entry: CatalogueFile["apps"][string];
+  stackOverride: AppOverride | undefined;
+  environment: Environment;
+  config: StackConfig;
+  sources: SettingsSources;
+  cataloguePath: string;
+  buildsImages: boolean;
+  problems: string[];
+}
+
+function resolveApp(input: AppInput): AppSettings | undefined {
+  const { name, entry, environment, config, sources, cataloguePath, problems } = input;
+  const { environments, ...base } = entry;
+  const merged: AppOverride = mergeOverrides(
+    mergeOverrides(base, environments?.[environment] ?? {}),
+    input.stackOverride ?? {},
+  );
+  const where = `apps.${name}`;
+  const missing = (["path", "flavour", "kind"] as const).filter((k) => merged[k] === undefined);
+  if (missing.length > 0) {
+    problems.push(
+      `${where}: ${missing.join(", ")} not set; every app in ${cataloguePath} needs path, flavour ` +
+        "(pip or conda) and kind (streamlit, flask, fastapi or worker)",
+    );
+    return undefined;
+  }
+  const path = merged.path!.replace(/\/+$/, "");
+  const flavour = merged.flavour!;
+  const kind = merged.kind!;
+  const preset = KIND_PRESETS[kind];
+  const defaults = ENVIRONMENT_DEFAULTS[environment];
+
+  checkSourceFiles(name, path, flavour, merged.build?.variant, sources, cataloguePath, problems);
+
+  const resources = {
+    requests: {
+      ...defaults.resources.requests,
+      ...config.resources?.requests,
+      ...merged.resources?.requests,
+    },
+    limits: { ...defaults.resources.limits, ...config.resources?.limits, ...merged.resources?.limits },
+  };
+  checkResources(where, resources, problems);
+
+  const replicas = merged.replicas ?? config.replicas ?? defaults.replicas;
+  const autoscaling = {
+    ...defaults.autoscaling,
+    ...config.autoscaling,
+    ...merged.autoscaling,
+  };
+  if (environment !== "dev" && replicas < 2) {
+    problems.push(
+      `${where}.replicas: ${environment} runs at least 2 replicas so a node drain or a rollout ` +
+        `never takes the app down, got ${replicas}; set pyfleet:apps.${name}.replicas to 2 or more`,
+    );
+  }
+  if (autoscaling.enabled) {
+    if (autoscaling.minReplicas < 2) {
+      problems.push(
+        `${where}.autoscaling.minReplicas: must be >= 2 when autoscaling is enabled, got ${autoscaling.minReplicas}`,
+      );
+    }
+    if (autoscaling.maxReplicas < autoscaling.minReplicas) {
+      problems.push(
+        `${where}.autoscaling.maxReplicas: ${autoscaling.maxReplicas} is below minReplicas ` +
+          `${autoscaling.minReplicas}; raise maxReplicas or lower minReplicas`,
+      );
+    }
+  }
+
+  if (kind === "worker" && merged.port !== undefined) {
+    problems.push(`${where}.port: a worker serves no HTTP port, got ${merged.port}; remove port`);
+  }
+  const port = preset.http ? (merged.port ?? preset.port) : undefined;
+  if (merged.metrics && port !== undefined && merged.metrics.port === port) {
+    // Scraping the app port is fine; nothing to check.
+  }
+
+  const ingressEnabled =
+    preset.http && (merged.ingress?.enabled ?? config.ingress?.enabled ?? defaults.ingress.enabled);
+  const hostPattern = config.ingress?.hostPattern ?? defaults.ingress.hostPattern;
+  const host =
+    merged.ingress?.host ??
+    (hostPattern ? hostPattern.replaceAll("{app}", name).replaceAll("{env}", environment) : undefined);
+  if (ingressEnabled && host === undefined) {
+    problems.push(
+      `${where}.ingress.host: ${environment} enables ingress but no host is set; set ` +
+        `pyfleet:ingress.hostPattern (e.g. "{app}.example.com") or pyfleet:apps.${name}.ingress.host, ` +
+        `or disable it with pyfleet:apps.${name}.ingress.enabled: false`,
+    );
+  }
+  const tlsSecretName = merged.ingress?.tlsSecretName ?? config.ingress?.tlsSecretName;
+  const clusterIssuer = merged.ingress?.clusterIssuer ?? config.ingress?.clusterIssuer;
+
+  const volumeNames = new Set<string>();
+  for (const volume of merged.volumes ?? []) {
+    if (volumeNames.has(volume.name)) {
+      problems.push(`${where}.volumes: the volume name "${volume.name}" is used twice`);
+    }
+    volumeNames.add(volume.name);
+    if (volume.mountPath === "/tmp" || volume.mountPath === "/app") {
+      problems.push(
+        `${where}.volumes.${volume.name}.mountPath: ${volume.mountPath} is reserved ` +
+          "(scratch space and app code); mount the volume elsewhere, e.g. /data",
+      );
+    }
+  }
+
+  const versionSource = merged.version ?? { from: "pyproject" as const };
+  const version = resolveVersion(name, path, versionSource, sources, cataloguePath, problems);
+  const revision = sources.revision(path);
+  if (input.buildsImages) {
+    const policy = { ...defaults.tags, ...config.tags };
+    if (version === undefined && policy.requireVersion) {
+      problems.push(
+        `${where}.version: ${environment} refuses unversioned builds; declare a version ` +
+          `(pyproject.toml [project].version, a VERSION file, or version: {from: setting})`,
+      );
+    }
+    if (revision?.dirty && !policy.allowDirty) {
+      problems.push(
+        `${where}: ${path} has uncommitted changes and ${environment} refuses dirty builds; ` +
+          "commit them (or build in dev, which allows dirty images)",
+      );
+    }
+  }
+
+  const health = {
+    startupPath: merged.health?.startupPath ?? preset.startupPath,
+    readinessPath: merged.health?.readinessPath ?? preset.readinessPath,
+    livenessPath: merged.health?.livenessPath ?? preset.livenessPath,
+    startupBudgetSeconds:
+      merged.health?.startupBudgetSeconds ?? defaultStartupBudgetSeconds(kind, flavour),
+  };
+  const uid = merged.build?.uid ?? config.build?.uid ?? DEFAULT_UID;
+
+  return {
+    name,
+    path,
+    flavour,
+    kind,
+    entrypoint: merged.entrypoint ?? preset.entrypoint,
+    ...(port !== undefined ? { port } : {}),
+    health,
+    versionSource,
+    ...(version !== undefined ? { version } : {}),
+    ...(revision !== undefined ? { revision } : {}),
+    description: merged.description ?? `${name} (${kind}, ${flavour})`,
+    replicas,
+    resources,
+    autoscaling,
+    ingress: {
+      enabled: ingressEnabled,
+      ...(host !== undefined ? { host } : {}),
+      ...(tlsSecretName !== undefined ? { tlsSecretName } : {}),
+      ...(clusterIssuer !== undefined ? { clusterIssuer } : {}),
+    },
+    volumes: (merged.volumes ?? []).map((v) => ({
+      name: v.name,
+      mountPath: v.mountPath,
+      size: v.size,
+      storageClass: v.storageClass ?? "local-path",
+    })),
+    config: merged.config ?? {},
+    secretNames: merged.secrets ?? [],
+    allowFrom: merged.allowFrom ?? [],
+    ...(merged.gpu
+      ? {
+          gpu: {
+            count: merged.gpu.count,
+            runtimeClassName: merged.gpu.runtimeClassName ?? "nvidia",
+          },
+        }
+      : {}),
+    ...(merged.metrics ? { metrics: merged.metrics } : {}),
+    build: {
+      platforms: merged.build?.platforms ?? config.build?.platforms ?? ["linux/amd64"],
+      target: merged.build?.target ?? config.build?.target ?? "production",
+      baseImages: {
+        ...DEFAULT_BASE_IMAGES,
+        ...config.build?.baseImages,
+        ...merged.build?.baseImages,
+      },
+      aptPackages: merged.build?.aptPackages ?? [],
+      ...(merged.build?.variant !== undefined ? { variant: merged.build.variant } : {}),
+      uid,
+    },
+  };
+}
+
+/** Deep-merges two override blocks; arrays and scalars in `over` replace those in `base`. */
+export function mergeOverrides(base: AppOverride, over: AppOverride): AppOverride {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = out[key];
+    out[key] =
+      isPlainObject(current) && isPlainObject(value)
+        ? mergeOverrides(current as AppOverride, value as AppOverride)
+        : value;
+  }
+  return out as AppOverride;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function checkSourceFiles(
+  name: string,
+  path: string,
+  flavour: "pip" | "conda",
+  variant: string | undefined,
+  sources: SettingsSources,
+  cataloguePath: string,
+  problems: string[],
+): void {
+  const where = `apps.${name}`;
+  if (flavour === "conda") {
+    if (sources.readFile(`${path}/environment.yml`) === undefined) {
+      problems.push(
+        `${where}: ${path}/environment.yml not found; a conda app needs environment.yml ` +
+          `(or set flavour: pip in ${cataloguePath})`,
+      );
+    }
+    return;
+  }
+  const requirements = variant ? `requirements-${variant}.txt` : "requirements.txt";
+  const hasRequirements = sources.readFile(`${path}/${requirements}`) !== undefined;
+  const hasPyproject = !variant && sources.readFile(`${path}/pyproject.toml`) !== undefined;
+  if (!hasRequirements && !hasPyproject) {
+    problems.push(
+      variant
+        ? `${where}: ${path}/${requirements} not found for variant "${variant}"; add it or remove build.variant`
+        : `${where}: ${path}/requirements.txt not found; a pip app needs requirements.txt (or pyproject.toml)`,
+    );
+  }
+}
+
+function checkResources(
+  where: string,
+  resources: AppSettings["resources"],
+  problems: string[],
+): void {
+  const { requests, limits } = resources;
+  try {
+    if (memoryBytes(limits.memory) < memoryBytes(requests.memory)) {
+      problems.push(
+        `${where}.resources.limits.memory: ${limits.memory} is below the request ` +
+          `${requests.memory}; a limit must be >= its request`,
+      );
+    }
+    if (limits.cpu !== undefined && cpuMillis(limits.cpu) < cpuMillis(requests.cpu)) {
+      problems.push(
+        `${where}.resources.limits.cpu: ${limits.cpu} is below the request ${requests.cpu}; ` +
+          "a limit must be >= its request",
+      );
+    }
+  } catch {
+    // Malformed quantities were reported by the schema.
+  }
+}
+
+/** Reads `[project].version` from pyproject.toml text. */
+export function pyprojectVersion(text: string): string | undefined {
+  let inProject = false;
+  for (const line of text.split(/\r?\n/)) {
+    const trimmed = line.trim();
+    if (trimmed.startsWith("[")) {
+      inProject = trimmed === "[project]";
+      continue;
+    }
+    if (!inProject) continue;
+    const match = /^version\s*=\s*["']([^"']*)["']/.exec(trimmed);
+    if (match) return match[1];
+  }
+  return undefined;
+}
+
+function resolveVersion(
+  name: string,
+  path: string,
+  source: AppSettings["versionSource"],
+  sources: SettingsSources,
+  cataloguePath: string,
+  problems: string[],
+): string | undefined {
+  let version: string | undefined;
+  let origin: string;
+  switch (source.from) {
+    case "setting":
+      version = source.value;
+      origin = `apps.${name}.version.value in ${cataloguePath}`;
+      break;
+    case "file": {
+      origin = `${path}/${source.file}`;
+      const text = sources.readFile(origin);
+      if (text === undefined) {
+        problems.push(`apps.${name}.version: ${origin} not found`);
+        return undefined;
+      }
+      version = text.trim();
+      break;
+    }
+    case "pyproject": {
+      origin = `${path}/pyproject.toml`;
+      const text = sources.readFile(origin);
+      version = text === undefined ? undefined : pyprojectVersion(text);
+      if (version === undefined) return undefined;
+      break;
+    }
+  }
+  const error = validateTagPart(version);
+  if (error !== undefined) {
+    problems.push(`apps.${name}.version: ${JSON.stringify(version)} from ${origin} ${error}`);
+    return undefined;
+  }
+  return version;
+}
+
+/** Keys a strict object schema accepts at `path`, for "did you mean" hints. */
+export function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let current: unknown = schema;
+  const unwrap = (s: unknown): unknown => {
+    let node = s as { _zod?: { def: Record<string, unknown> } };
+    for (;;) {
+      const def = node._zod?.def;
+      if (!def) return node;
+      if (def["type"] === "optional" || def["type"] === "default" || def["type"] === "nullable") {
+        node = def["innerType"] as typeof node;
+      } else {
+        return node;
+      }
+    }
+  };
+  for (const part of path) {
+    const def = (unwrap(current) as { _zod?: { def: Record<string, unknown> } })._zod?.def;
+    if (!def) return [];
+    if (def["type"] === "object") current = (def["shape"] as Record<string, unknown>)[String(part)];
+    else if (def["type"] === "record") current = def["valueType"];
+    else if (def["type"] === "array") current = def["element"];
+    else return [];
+  }
+  const def = (unwrap(current) as { _zod?: { def: Record<string, unknown> } })._zod?.def;
+  return def?.["type"] === "object" ? Object.keys(def["shape"] as Record<string, unknown>) : [];
+}
+
+/** Seconds Pulumi waits for a Deployment: its progress deadline plus a margin. */
+export function awaitTimeoutSeconds(settings: Pick<Settings, "rollout">): number {
+  return settings.rollout.progressDeadlineSeconds + AWAIT_MARGIN_SECONDS;
+}

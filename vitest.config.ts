@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    exclude: ["test/e2e/**", "node_modules/**"],
+    // Whole-program tests import the program once per file with their own mocks and config.
+    isolate: true,
+    pool: "forks",
+    testTimeout: 30_000,
+  },
+});
