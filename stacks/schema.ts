@@ -188,6 +188,11 @@ export const appOverride = z
           }),
         ),
         variant: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { error: "expected a variant name" }),
+        builderPackages: z.array(
+          z.string().regex(/^[a-z0-9][a-z0-9+.-]*(=[A-Za-z0-9.+:~-]+)?$/, {
+            error: "expected a Debian package name, optionally =version",
+          }),
+        ),
         uid: z.number().int().min(1000, { error: "must be a non-root uid >= 1000" }).max(65535),
       })
       .partial(),
@@ -214,6 +219,7 @@ export const stackConfig = z
     registry: registryRef,
     registryUsername: z.string().min(1),
     registryPassword: z.string().min(1),
+    pipConf: z.string().min(1),
     namespace: dnsLabel,
     kubeconfig: z.string().min(1),
     kubeContext: z.string().min(1),
@@ -248,8 +254,17 @@ export const stackConfig = z
         platforms: z.array(platform).min(1),
         target: z.enum(["production", "development"]),
         baseImages: baseImages.partial(),
+        builderPackages: z.array(
+          z.string().regex(/^[a-z0-9][a-z0-9+.-]*(=[A-Za-z0-9.+:~-]+)?$/, {
+            error: "expected a Debian package name, optionally =version",
+          }),
+        ),
         uid: z.number().int().min(1000, { error: "must be a non-root uid >= 1000" }).max(65535),
-        pipIndexUrl: z.url(),
+        pipIndexUrl: z.url().refine((url) => !/^[a-z]+:\/\/[^/@]+@/i.test(url), {
+          error:
+            "must not carry credentials (build arguments end up in the image history); put a " +
+            "pip.conf with the credentials in the secret pyfleet:pipConf instead",
+        }),
         pipFindLinks: z.string().min(1),
       })
       .partial(),
@@ -280,6 +295,7 @@ export const SECRET_KEYS: ReadonlySet<string> = new Set([
   "registryPassword",
   "kubeconfig",
   "appSecrets",
+  "pipConf",
 ]);
 
 /** Stack settings whose raw config string is the value (no JSON decoding). */
@@ -288,6 +304,7 @@ export const STRING_KEYS: ReadonlySet<string> = new Set([
   "registry",
   "registryUsername",
   "registryPassword",
+  "pipConf",
   "namespace",
   "kubeconfig",
   "kubeContext",

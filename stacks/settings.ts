@@ -6,6 +6,7 @@
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import { KIND_PRESETS, defaultStartupBudgetSeconds } from "../components/presets";
+import { REQUIRED_DOCKERIGNORE, missingDockerignorePatterns } from "../components/dockerfile";
 import { validateTagPart } from "../components/tags";
 import {
   AWAIT_MARGIN_SECONDS,
@@ -55,6 +56,8 @@ export interface SettingsSources {
   secretConfigKeys: ReadonlySet<string>;
   /** Reads a project file by relative path; undefined when it does not exist. */
   readFile(path: string): string | undefined;
+  /** Whether a relative path is a directory of the project. */
+  isDirectory(path: string): boolean;
   /** Git revision of a project folder; undefined outside a git checkout. */
   revision(path: string): RevisionInfo | undefined;
 }
@@ -520,6 +523,9 @@ function resolveApp(input: AppInput): AppSettings | undefined {
       aptPackages: merged.build?.aptPackages ?? [],
       ...(merged.build?.variant !== undefined ? { variant: merged.build.variant } : {}),
       uid,
+      ...buildFiles(path, flavour, merged.build?.variant, sources),
+      builderPackages:
+        merged.build?.builderPackages ?? config.build?.builderPackages ?? ["build-essential"],
     },
   };
 }
@@ -541,6 +547,29 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** Which dependency files an app folder has, for the Dockerfile generator. */
+function buildFiles(
+  path: string,
+  flavour: "pip" | "conda",
+  variant: string | undefined,
+  sources: SettingsSources,
+): { dependencyFile: string; devDependencies: boolean; condaLock: boolean } {
+  const exists = (file: string) => sources.readFile(`${path}/${file}`) !== undefined;
+  if (flavour === "conda") {
+    return {
+      dependencyFile: "environment.yml",
+      devDependencies: exists("environment-dev.yml"),
+      condaLock: exists("conda-lock.yml"),
+    };
+  }
+  const requirements = variant ? `requirements-${variant}.txt` : "requirements.txt";
+  return {
+    dependencyFile: exists(requirements) || variant ? requirements : "pyproject.toml",
+    devDependencies: exists("requirements-dev.txt"),
+    condaLock: false,
+  };
+}
+
 function checkSourceFiles(
   name: string,
   path: string,
@@ -551,6 +580,22 @@ function checkSourceFiles(
   problems: string[],
 ): void {
   const where = `apps.${name}`;
+  if (!sources.isDirectory(path)) {
+    problems.push(
+      `${where}.path: the folder ${path} does not exist (in ${cataloguePath}); point path at the app's source folder`,
+    );
+    return;
+  }
+  const dockerignore = sources.readFile(`${path}/.dockerignore`);
+  const missingIgnores =
+    dockerignore === undefined ? [...REQUIRED_DOCKERIGNORE] : missingDockerignorePatterns(dockerignore);
+  if (missingIgnores.length > 0) {
+    problems.push(
+      `${where}: ${path}/.dockerignore ${dockerignore === undefined ? "is missing" : "lacks"} ` +
+        `${missingIgnores.join(", ")}; secrets and state must stay out of the build context ` +
+        `(write the file with: npm run dockerignore -- ${name})`,
+    );
+  }
   if (flavour === "conda") {
     if (sources.readFile(`${path}/environment.yml`) === undefined) {
       problems.push(

@@ -106,6 +106,14 @@ export interface AppBuildSettings {
   variant?: string;
   /** Numeric uid and gid the image and the pod run as. */
   uid: number;
+  /** pip: the dependency list the builder installs from (requirements file or pyproject.toml). */
+  dependencyFile: string;
+  /** Whether development dependencies exist (requirements-dev.txt / environment-dev.yml). */
+  devDependencies: boolean;
+  /** conda: whether conda-lock.yml exists (installed without a solve). */
+  condaLock: boolean;
+  /** pip: apt packages the builder needs to compile sdists. */
+  builderPackages: string[];
 }
 
 /** Base images by role. */
