@@ -74,19 +74,17 @@ export class AppNamespace extends pulumi.ComponentResource {
     if (args.pullCredentials) {
       const { server, username, password } = args.pullCredentials;
       if (args.createSecrets ?? true) {
-        const dockerconfig = pulumi
-          .output(password)
-          .apply((pw) =>
-            JSON.stringify({
-              auths: {
-                [server]: {
-                  username,
-                  password: pw,
-                  auth: Buffer.from(`${username}:${pw}`).toString("base64"),
-                },
+        const dockerconfig = pulumi.output(password).apply((pw) =>
+          JSON.stringify({
+            auths: {
+              [server]: {
+                username,
+                password: pw,
+                auth: Buffer.from(`${username}:${pw}`).toString("base64"),
               },
-            }),
-          );
+            },
+          }),
+        );
         const secret = new k8s.core.v1.Secret(
           `${name}-registry`,
           {

@@ -171,7 +171,15 @@ export function command(spec: Pick<DockerfileSpec, "kind" | "entrypoint" | "port
         "--browser.gatherUsageStats=false",
       ];
     case "fastapi":
-      return ["uvicorn", spec.entrypoint, "--host", "0.0.0.0", "--port", port, "--no-server-header"];
+      return [
+        "uvicorn",
+        spec.entrypoint,
+        "--host",
+        "0.0.0.0",
+        "--port",
+        port,
+        "--no-server-header",
+      ];
     case "flask":
       return [
         "gunicorn",
@@ -230,7 +238,7 @@ function pipStages(spec: DockerfileSpec): string[] {
     fromPyproject ? "COPY pyproject.toml ./" : `COPY ${dependencyFile} ./requirements.txt`,
     ...(fromPyproject
       ? [
-          "RUN python3 -c 'import tomllib, pathlib; deps = tomllib.load(open(\"pyproject.toml\", \"rb\"))[\"project\"].get(\"dependencies\", []); pathlib.Path(\"requirements.txt\").write_text(\"\\n\".join(deps) + \"\\n\")'",
+          'RUN python3 -c \'import tomllib, pathlib; deps = tomllib.load(open("pyproject.toml", "rb"))["project"].get("dependencies", []); pathlib.Path("requirements.txt").write_text("\\n".join(deps) + "\\n")\'',
         ]
       : []),
     `RUN ${secretMount} \\`,

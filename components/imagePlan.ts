@@ -2,7 +2,13 @@
  * Everything an app's image build needs, derived from its settings: the Dockerfile spec, the
  * repository, the tags, the OCI labels and the build arguments. Pure.
  */
-import type { AppSettings, BuildSettings, Environment, RegistrySettings, TagPolicy } from "../stacks/types";
+import type {
+  AppSettings,
+  BuildSettings,
+  Environment,
+  RegistrySettings,
+  TagPolicy,
+} from "../stacks/types";
 import type { DockerfileSpec } from "./dockerfile";
 import { KIND_PRESETS } from "./presets";
 import { computeTags, ociLabels, type ImageTags } from "./tags";
@@ -85,6 +91,7 @@ export function imagePlan(input: ImagePlanInput): ImagePlan {
   });
   const buildArgs: Record<string, string> = {};
   if (input.build.pipIndexUrl !== undefined) buildArgs["PIP_INDEX_URL"] = input.build.pipIndexUrl;
-  if (input.build.pipFindLinks !== undefined) buildArgs["PIP_FIND_LINKS"] = input.build.pipFindLinks;
+  if (input.build.pipFindLinks !== undefined)
+    buildArgs["PIP_FIND_LINKS"] = input.build.pipFindLinks;
   return { dockerfile, repository, tags, labels, buildArgs };
 }

@@ -69,8 +69,12 @@ export function promotedImage(
       image: pin,
       repository,
       digest,
-      ...(known?.digest === digest && known.version !== undefined ? { version: known.version } : {}),
-      ...(known?.digest === digest && known.revision !== undefined ? { revision: known.revision } : {}),
+      ...(known?.digest === digest && known.version !== undefined
+        ? { version: known.version }
+        : {}),
+      ...(known?.digest === digest && known.revision !== undefined
+        ? { revision: known.revision }
+        : {}),
       source: { stack: sourceStack, kind: "pin" },
     };
   }

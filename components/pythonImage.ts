@@ -91,7 +91,7 @@ export class PythonImage extends pulumi.ComponentResource {
         labels: args.labels ?? {},
         push,
         buildOnPreview: args.buildOnPreview ?? false,
-        network: (args.network ?? "default") as dockerBuild.NetworkMode,
+        network: args.network ?? "default",
         ...(registryCache
           ? {
               cacheFrom: [{ registry: { ref: cacheRef } }],

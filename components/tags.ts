@@ -71,11 +71,14 @@ export function computeTags(input: TagInput): ImageTags {
   const problems: string[] = [];
   if (input.version === undefined) {
     if (input.requireVersion) {
-      problems.push(`app "${input.app}" has no version and ${input.environment} refuses unversioned builds`);
+      problems.push(
+        `app "${input.app}" has no version and ${input.environment} refuses unversioned builds`,
+      );
     }
   } else {
     const error = validateTagPart(input.version);
-    if (error) problems.push(`app "${input.app}" version ${JSON.stringify(input.version)} ${error}`);
+    if (error)
+      problems.push(`app "${input.app}" version ${JSON.stringify(input.version)} ${error}`);
   }
   if (input.revision?.dirty && !input.allowDirty) {
     problems.push(

@@ -8,7 +8,6 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { AppSettings, Environment, RolloutSettings } from "../stacks/types";
 import { KIND_PRESETS, heartbeatCommand } from "./presets";
 
-
 /** Name of the container port every HTTP app exposes. */
 export const HTTP_PORT_NAME = "http";
 /** Name of the metrics port, when it differs from the app port. */
@@ -77,7 +76,12 @@ export function probes(
   if (!KIND_PRESETS[app.kind].http) {
     const exec = { command: heartbeatCommand() };
     return {
-      startupProbe: { exec, periodSeconds: startupPeriod, failureThreshold: startupFailures, timeoutSeconds: 5 },
+      startupProbe: {
+        exec,
+        periodSeconds: startupPeriod,
+        failureThreshold: startupFailures,
+        timeoutSeconds: 5,
+      },
       readinessProbe: { exec, periodSeconds: 15, failureThreshold: 3, timeoutSeconds: 5 },
       livenessProbe: { exec, periodSeconds: 30, failureThreshold: 3, timeoutSeconds: 5 },
     };
@@ -169,7 +173,8 @@ export function deploymentSpec(
     ports.push({ name: METRICS_PORT_NAME, containerPort: app.metrics.port, protocol: "TCP" });
   }
   const envFrom: k8s.types.input.core.v1.EnvFromSource[] = [];
-  if (refs.configMapName !== undefined) envFrom.push({ configMapRef: { name: refs.configMapName } });
+  if (refs.configMapName !== undefined)
+    envFrom.push({ configMapRef: { name: refs.configMapName } });
   if (refs.secretName !== undefined) envFrom.push({ secretRef: { name: refs.secretName } });
 
   const limits: Record<string, string> = { memory: app.resources.limits.memory };

@@ -108,7 +108,8 @@ function git(root: string, args: string[]): string | undefined {
  * dirty when the app's folder has uncommitted changes.
  */
 export function gitRevision(root: string, rel: string): RevisionInfo | undefined {
-  const fromCi = process.env["PYFLEET_GIT_SHA"] ?? process.env["GITHUB_SHA"] ?? process.env["CI_COMMIT_SHA"];
+  const fromCi =
+    process.env["PYFLEET_GIT_SHA"] ?? process.env["GITHUB_SHA"] ?? process.env["CI_COMMIT_SHA"];
   const sha = fromCi ?? git(root, ["rev-parse", "HEAD"]);
   if (sha === undefined || !/^[0-9a-f]{40,64}$/.test(sha)) return undefined;
   const status = git(root, ["status", "--porcelain", "--", rel]);

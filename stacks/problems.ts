@@ -36,8 +36,8 @@ export interface IssueSource {
 export function describeValue(value: unknown): string {
   if (value === undefined) return "nothing";
   if (typeof value === "string") return JSON.stringify(value);
-  const text = JSON.stringify(value);
-  if (text === undefined) return String(value);
+  const text = JSON.stringify(value) as string | undefined;
+  if (text === undefined) return typeof value;
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
@@ -113,9 +113,13 @@ function issueMessage(issue: z.core.$ZodIssue): string {
     case "invalid_value":
       return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
     case "invalid_type":
-      return issue.message.startsWith("Invalid input") ? `expected ${issue.expected}` : issue.message;
+      return issue.message.startsWith("Invalid input")
+        ? `expected ${issue.expected}`
+        : issue.message;
     case "invalid_union":
-      return issue.message.startsWith("Invalid input") ? "value has the wrong shape" : issue.message;
+      return issue.message.startsWith("Invalid input")
+        ? "value has the wrong shape"
+        : issue.message;
     default:
       return issue.message;
   }

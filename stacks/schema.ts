@@ -8,12 +8,10 @@ import { isCpuQuantity, isMemoryQuantity } from "./quantity";
 import { APP_KINDS, ENVIRONMENTS, FLAVOURS } from "./types";
 
 /** A DNS-1035 label short enough that derived object names stay within 63 characters. */
-export const appName = z
-  .string()
-  .regex(/^[a-z]([-a-z0-9]{0,30}[a-z0-9])?$/, {
-    error:
-      "expected a lower-case DNS label of at most 32 characters (letters, digits, '-'; starting with a letter)",
-  });
+export const appName = z.string().regex(/^[a-z]([-a-z0-9]{0,30}[a-z0-9])?$/, {
+  error:
+    "expected a lower-case DNS label of at most 32 characters (letters, digits, '-'; starting with a letter)",
+});
 
 const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, {
   error: "expected a lower-case DNS label (letters, digits, '-'; at most 63 characters)",
@@ -55,10 +53,9 @@ const percent = z
   .min(1, { error: "expected a percentage from 1 to 100" })
   .max(100, { error: "expected a percentage from 1 to 100" });
 
-const cpuQuantity = z.string({ error: 'expected a CPU quantity such as "250m" or "1"' }).refine(
-  isCpuQuantity,
-  { error: 'expected a CPU quantity such as "250m" or "1"' },
-);
+const cpuQuantity = z
+  .string({ error: 'expected a CPU quantity such as "250m" or "1"' })
+  .refine(isCpuQuantity, { error: 'expected a CPU quantity such as "250m" or "1"' });
 
 const memoryQuantity = z
   .string({ error: 'expected a memory quantity such as "512Mi" or "2Gi"' })
@@ -132,7 +129,10 @@ const versionSource = z.discriminatedUnion(
     z.strictObject({ from: z.literal("file"), file: z.string().min(1) }),
     z.strictObject({ from: z.literal("setting"), value: z.string().min(1) }),
   ],
-  { error: 'expected {from: pyproject}, {from: file, file: VERSION} or {from: setting, value: "1.2.3"}' },
+  {
+    error:
+      'expected {from: pyproject}, {from: file, file: VERSION} or {from: setting, value: "1.2.3"}',
+  },
 );
 
 const volume = z.strictObject({

@@ -320,7 +320,8 @@ function resolveImageSource(
     }
     return { mode: "build" };
   }
-  const fromStack = config.images?.fromStack ?? (defaults.mode === "promote" ? defaults.fromStack : undefined);
+  const fromStack =
+    config.images?.fromStack ?? (defaults.mode === "promote" ? defaults.fromStack : undefined);
   if (fromStack === undefined) {
     problems.push(
       "pyfleet:images.fromStack: images.mode is promote but no source stack is set; set " +
@@ -377,7 +378,11 @@ function resolveApp(input: AppInput): AppSettings | undefined {
       ...config.resources?.requests,
       ...merged.resources?.requests,
     },
-    limits: { ...defaults.resources.limits, ...config.resources?.limits, ...merged.resources?.limits },
+    limits: {
+      ...defaults.resources.limits,
+      ...config.resources?.limits,
+      ...merged.resources?.limits,
+    },
   };
   checkResources(where, resources, problems);
 
@@ -420,7 +425,9 @@ function resolveApp(input: AppInput): AppSettings | undefined {
   const hostPattern = config.ingress?.hostPattern ?? defaults.ingress.hostPattern;
   const host =
     merged.ingress?.host ??
-    (hostPattern ? hostPattern.replaceAll("{app}", name).replaceAll("{env}", environment) : undefined);
+    (hostPattern
+      ? hostPattern.replaceAll("{app}", name).replaceAll("{env}", environment)
+      : undefined);
   if (ingressEnabled && host === undefined) {
     problems.push(
       `${where}.ingress.host: ${environment} enables ingress but no host is set; set ` +
@@ -524,8 +531,8 @@ function resolveApp(input: AppInput): AppSettings | undefined {
       ...(merged.build?.variant !== undefined ? { variant: merged.build.variant } : {}),
       uid,
       ...buildFiles(path, flavour, merged.build?.variant, sources),
-      builderPackages:
-        merged.build?.builderPackages ?? config.build?.builderPackages ?? ["build-essential"],
+      builderPackages: merged.build?.builderPackages ??
+        config.build?.builderPackages ?? ["build-essential"],
     },
   };
 }
@@ -537,10 +544,10 @@ export function mergeOverrides(base: AppOverride, over: AppOverride): AppOverrid
     const current = out[key];
     out[key] =
       isPlainObject(current) && isPlainObject(value)
-        ? mergeOverrides(current as AppOverride, value as AppOverride)
+        ? mergeOverrides(current, value as AppOverride)
         : value;
   }
-  return out as AppOverride;
+  return out;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -588,7 +595,9 @@ function checkSourceFiles(
   }
   const dockerignore = sources.readFile(`${path}/.dockerignore`);
   const missingIgnores =
-    dockerignore === undefined ? [...REQUIRED_DOCKERIGNORE] : missingDockerignorePatterns(dockerignore);
+    dockerignore === undefined
+      ? [...REQUIRED_DOCKERIGNORE]
+      : missingDockerignorePatterns(dockerignore);
   if (missingIgnores.length > 0) {
     problems.push(
       `${where}: ${path}/.dockerignore ${dockerignore === undefined ? "is missing" : "lacks"} ` +

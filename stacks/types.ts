@@ -64,9 +64,7 @@ export interface HealthSettings {
 
 /** How an app's version is found. */
 export type VersionSource =
-  | { from: "pyproject" }
-  | { from: "file"; file: string }
-  | { from: "setting"; value: string };
+  { from: "pyproject" } | { from: "file"; file: string } | { from: "setting"; value: string };
 
 /** A persistent volume on the local-path storage class. */
 export interface VolumeSettings {

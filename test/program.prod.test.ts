@@ -45,8 +45,9 @@ describe("prod stack (whole program under mocks)", () => {
 
   it("deploys exactly the digests dev runs", () => {
     for (const d of ofType(run.recorded, "kubernetes:apps/v1:Deployment")) {
-      const image = (d.inputs as { spec: { template: { spec: { containers: { image: string }[] } } } })
-        .spec.template.spec.containers[0]!.image;
+      const image = (
+        d.inputs as { spec: { template: { spec: { containers: { image: string }[] } } } }
+      ).spec.template.spec.containers[0]!.image;
       expect(image).toBe(source[d.name]!.image);
     }
     const apps = run.outputs["apps"] as Record<string, Record<string, unknown>>;
@@ -79,7 +80,9 @@ describe("prod stack (whole program under mocks)", () => {
       expect(inputs.spec.tls).toEqual([
         { hosts: [`${ing.name}.example.com`], secretName: `${ing.name}-tls` },
       ]);
-      expect(inputs.metadata.annotations["cert-manager.io/cluster-issuer"]).toBe("letsencrypt-prod");
+      expect(inputs.metadata.annotations["cert-manager.io/cluster-issuer"]).toBe(
+        "letsencrypt-prod",
+      );
     }
   });
 });

@@ -44,8 +44,9 @@ describe("staging stack (whole program under mocks)", () => {
 
   it("deploys exactly the digests dev runs", () => {
     for (const d of ofType(run.recorded, "kubernetes:apps/v1:Deployment")) {
-      const image = (d.inputs as { spec: { template: { spec: { containers: { image: string }[] } } } })
-        .spec.template.spec.containers[0]!.image;
+      const image = (
+        d.inputs as { spec: { template: { spec: { containers: { image: string }[] } } } }
+      ).spec.template.spec.containers[0]!.image;
       expect(image).toBe(source[d.name]!.image);
     }
     const apps = run.outputs["apps"] as Record<string, Record<string, unknown>>;

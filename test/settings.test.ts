@@ -5,7 +5,9 @@ import type { Settings } from "../stacks/types";
 import { sources, type SourceOptions } from "./support/sources";
 
 const PROMOTE = { images: { mode: "promote", fromStack: "dev" } };
-const PROD_INGRESS = { ingress: { hostPattern: "{app}.example.com", clusterIssuer: "letsencrypt" } };
+const PROD_INGRESS = {
+  ingress: { hostPattern: "{app}.example.com", clusterIssuer: "letsencrypt" },
+};
 
 function problemsOf(options: SourceOptions): readonly string[] {
   try {
@@ -39,22 +41,40 @@ describe("environment defaults", () => {
     expect(dashboard.autoscaling.enabled).toBe(false);
     expect(dashboard.ingress).toEqual({ enabled: true, host: "dashboard.dev.localhost" });
     expect(s.tags).toEqual({ allowDirty: true, requireVersion: false });
-    expect(s.rollout).toEqual({ minReadySeconds: 5, progressDeadlineSeconds: 180, drainSeconds: 5 });
+    expect(s.rollout).toEqual({
+      minReadySeconds: 5,
+      progressDeadlineSeconds: 180,
+      drainSeconds: 5,
+    });
   });
 
   it("staging: two replicas, promotes from dev, refuses dirty builds", () => {
     const s = resolveSettings(sources({ stack: "staging" }));
     expect(app(s, "vectors").replicas).toBe(2);
-    expect(s.images).toEqual({ mode: "promote", fromStack: "dev", organization: "organization", pins: {} });
+    expect(s.images).toEqual({
+      mode: "promote",
+      fromStack: "dev",
+      organization: "organization",
+      pins: {},
+    });
     expect(s.tags).toEqual({ allowDirty: false, requireVersion: true });
   });
 
   it("prod: autoscaling 3-10, promotes from staging, needs a host", () => {
     const s = resolveSettings(sources({ stack: "prod", config: PROD_INGRESS }));
     const vectors = app(s, "vectors");
-    expect(vectors.autoscaling).toEqual({ enabled: true, minReplicas: 3, maxReplicas: 10, cpuUtilization: 70 });
+    expect(vectors.autoscaling).toEqual({
+      enabled: true,
+      minReplicas: 3,
+      maxReplicas: 10,
+      cpuUtilization: 70,
+    });
     expect(vectors.resources.limits).toEqual({ cpu: "2", memory: "2Gi" });
-    expect(vectors.ingress).toEqual({ enabled: true, host: "vectors.example.com", clusterIssuer: "letsencrypt" });
+    expect(vectors.ingress).toEqual({
+      enabled: true,
+      host: "vectors.example.com",
+      clusterIssuer: "letsencrypt",
+    });
     expect(s.images).toMatchObject({ mode: "promote", fromStack: "staging" });
   });
 
@@ -62,7 +82,12 @@ describe("environment defaults", () => {
     const s = resolveSettings(sources());
     expect(app(s, "dashboard")).toMatchObject({
       port: 8501,
-      health: { startupPath: "/_stcore/health", readinessPath: "/_stcore/health", livenessPath: "/_stcore/health", startupBudgetSeconds: 120 },
+      health: {
+        startupPath: "/_stcore/health",
+        readinessPath: "/_stcore/health",
+        livenessPath: "/_stcore/health",
+        startupBudgetSeconds: 120,
+      },
     });
     expect(app(s, "vectors")).toMatchObject({
       port: 8000,
@@ -82,7 +107,9 @@ describe("environment defaults", () => {
 describe("overrides", () => {
   it("stack-wide config overrides the environment table", () => {
     const s = resolveSettings(
-      sources({ config: { replicas: 2, resources: { limits: { memory: "1Gi" } }, namespace: "team-a" } }),
+      sources({
+        config: { replicas: 2, resources: { limits: { memory: "1Gi" } }, namespace: "team-a" },
+      }),
     );
     expect(app(s, "vectors").replicas).toBe(2);
     expect(app(s, "vectors").resources.limits.memory).toBe("1Gi");
@@ -94,7 +121,11 @@ describe("overrides", () => {
     const s = resolveSettings(
       sources({
         stack: "prod",
-        config: { ...PROD_INGRESS, resources: { requests: { cpu: "250m" } }, apps: { dashboard: { replicas: 4 } } },
+        config: {
+          ...PROD_INGRESS,
+          resources: { requests: { cpu: "250m" } },
+          apps: { dashboard: { replicas: 4 } },
+        },
       }),
     );
     const dashboard = app(s, "dashboard");
@@ -109,14 +140,19 @@ describe("overrides", () => {
       context: "k3s",
     });
     expect(
-      resolveSettings(sources({ config: { kubeconfig: "apiVersion: v1" }, secretKeys: ["kubeconfig"] })).cluster,
+      resolveSettings(
+        sources({ config: { kubeconfig: "apiVersion: v1" }, secretKeys: ["kubeconfig"] }),
+      ).cluster,
     ).toEqual({ mode: "kubeconfig" });
   });
 
   it("pins digests for rollback when promoting", () => {
     const pin = `localhost:5000/pyfleet/vectors@sha256:${"a".repeat(64)}`;
     const s = resolveSettings(
-      sources({ stack: "staging", config: { images: { mode: "promote", fromStack: "dev", pins: { vectors: pin } } } }),
+      sources({
+        stack: "staging",
+        config: { images: { mode: "promote", fromStack: "dev", pins: { vectors: pin } } },
+      }),
     );
     expect(s.images).toMatchObject({ pins: { vectors: pin } });
   });
@@ -165,9 +201,13 @@ describe("validation errors", () => {
       "pyfleet:replicas: must be >= 0, got -1 (in Pulumi.dev.yaml)",
       'pyfleet:resources.limits.memory: expected a memory quantity such as "512Mi" or "2Gi" (suffix Ki, Mi, Gi; no space), got "2 GB" (in Pulumi.dev.yaml)',
       'pyfleet:apps.science.flavour: expected one of "pip", "conda", got "poetry" (in Pulumi.dev.yaml)',
-      expect.stringMatching(/^pyfleet:replica: unknown setting in Pulumi\.dev\.yaml \(did you mean "replicas"\?\); known settings here: environment, registry/),
+      expect.stringMatching(
+        /^pyfleet:replica: unknown setting in Pulumi\.dev\.yaml \(did you mean "replicas"\?\); known settings here: environment, registry/,
+      ),
     ]);
-    expect(error!.message).toMatch(/^pyfleet settings for stack "dev" are invalid \(4 problems\); nothing was created or changed:/);
+    expect(error!.message).toMatch(
+      /^pyfleet settings for stack "dev" are invalid \(4 problems\); nothing was created or changed:/,
+    );
   });
 
   it("suggests the key a nested typo meant", () => {
@@ -178,11 +218,21 @@ describe("validation errors", () => {
 
   it("rejects a limit below its request", () => {
     expect(
-      problemsOf({ config: { apps: { vectors: { resources: { requests: { memory: "1Gi" }, limits: { memory: "512Mi" } } } } } }),
-    ).toEqual(["apps.vectors.resources.limits.memory: 512Mi is below the request 1Gi; a limit must be >= its request"]);
+      problemsOf({
+        config: {
+          apps: {
+            vectors: { resources: { requests: { memory: "1Gi" }, limits: { memory: "512Mi" } } },
+          },
+        },
+      }),
+    ).toEqual([
+      "apps.vectors.resources.limits.memory: 512Mi is below the request 1Gi; a limit must be >= its request",
+    ]);
     expect(
       problemsOf({ config: { resources: { requests: { cpu: "2" }, limits: { cpu: "500m" } } } }),
-    ).toContain("apps.dashboard.resources.limits.cpu: 500m is below the request 2; a limit must be >= its request");
+    ).toContain(
+      "apps.dashboard.resources.limits.cpu: 500m is below the request 2; a limit must be >= its request",
+    );
   });
 
   it("rejects an invalid CPU quantity", () => {
@@ -192,7 +242,9 @@ describe("validation errors", () => {
   });
 
   it("rejects a probe path without a leading slash", () => {
-    expect(problemsOf({ config: { apps: { vectors: { health: { readinessPath: "ready" } } } } })).toEqual([
+    expect(
+      problemsOf({ config: { apps: { vectors: { health: { readinessPath: "ready" } } } } }),
+    ).toEqual([
       'pyfleet:apps.vectors.health.readinessPath: expected an absolute HTTP path starting with "/" (e.g. "/health"), got "ready" (in Pulumi.dev.yaml)',
     ]);
   });
@@ -212,16 +264,27 @@ describe("validation errors", () => {
   });
 
   it("rejects fewer than two replicas outside dev", () => {
-    expect(problemsOf({ stack: "staging", config: { apps: { vectors: { replicas: 1 } } } })).toEqual([
+    expect(
+      problemsOf({ stack: "staging", config: { apps: { vectors: { replicas: 1 } } } }),
+    ).toEqual([
       "apps.vectors.replicas: staging runs at least 2 replicas so a node drain or a rollout never takes the app down, got 1; set pyfleet:apps.vectors.replicas to 2 or more",
     ]);
   });
 
   it("rejects autoscaling below two pods or with max < min", () => {
     expect(
-      problemsOf({ config: { autoscaling: { enabled: true, minReplicas: 3, maxReplicas: 2 } }, files: {} }),
-    ).toContain("apps.dashboard.autoscaling.maxReplicas: 2 is below minReplicas 3; raise maxReplicas or lower minReplicas");
-    expect(problemsOf({ config: { apps: { vectors: { autoscaling: { enabled: true, minReplicas: 1 } } } } })).toEqual([
+      problemsOf({
+        config: { autoscaling: { enabled: true, minReplicas: 3, maxReplicas: 2 } },
+        files: {},
+      }),
+    ).toContain(
+      "apps.dashboard.autoscaling.maxReplicas: 2 is below minReplicas 3; raise maxReplicas or lower minReplicas",
+    );
+    expect(
+      problemsOf({
+        config: { apps: { vectors: { autoscaling: { enabled: true, minReplicas: 1 } } } },
+      }),
+    ).toEqual([
       "apps.vectors.autoscaling.minReplicas: must be >= 2 when autoscaling is enabled, got 1",
     ]);
   });
@@ -239,7 +302,8 @@ describe("validation errors", () => {
   });
 
   it("rejects an unknown flavour in the catalogue", () => {
-    const catalogue = "apps:\n  x:\n    path: apps/vectors\n    flavour: poetry\n    kind: fastapi\n";
+    const catalogue =
+      "apps:\n  x:\n    path: apps/vectors\n    flavour: poetry\n    kind: fastapi\n";
     expect(problemsOf({ files: { "apps/catalogue.yaml": catalogue } })).toEqual([
       'apps.x.flavour: expected one of "pip", "conda", got "poetry" (in apps/catalogue.yaml)',
     ]);
@@ -275,13 +339,15 @@ describe("validation errors", () => {
       'pyfleet:build.baseImages.python: the tag "latest" is mutable; pin a version tag (optionally with a digest), got "python:latest" (in Pulumi.dev.yaml)',
     ]);
     const digest = `python:3.11-slim@sha256:${"b".repeat(64)}`;
-    expect(() => resolveSettings(sources({ config: { build: { baseImages: { python: digest } } } }))).not.toThrow();
+    expect(() =>
+      resolveSettings(sources({ config: { build: { baseImages: { python: digest } } } })),
+    ).not.toThrow();
   });
 
   it("rejects a pip index URL carrying credentials", () => {
-    expect(problemsOf({ config: { build: { pipIndexUrl: "https://u:p@pypi.internal/simple" } } })[0]).toMatch(
-      /^pyfleet:build\.pipIndexUrl: must not carry credentials/,
-    );
+    expect(
+      problemsOf({ config: { build: { pipIndexUrl: "https://u:p@pypi.internal/simple" } } })[0],
+    ).toMatch(/^pyfleet:build\.pipIndexUrl: must not carry credentials/);
   });
 
   it("refuses plain-text credentials and never echoes them", () => {
@@ -331,6 +397,8 @@ describe("validation errors", () => {
       "apps.vectors.version: dev refuses unversioned builds; declare a version (pyproject.toml [project].version, a VERSION file, or version: {from: setting})",
     ]);
     // Promoting environments never build, so a dirty tree does not matter there.
-    expect(() => resolveSettings(sources({ stack: "staging", dirty: true, config: PROMOTE }))).not.toThrow();
+    expect(() =>
+      resolveSettings(sources({ stack: "staging", dirty: true, config: PROMOTE })),
+    ).not.toThrow();
   });
 });

@@ -9,7 +9,6 @@ import type { Recorded } from "./mocks";
 import { ofType } from "./mocks";
 import type { ProgramRun } from "./program";
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- manifests are untyped JSON here */
 type Obj = any;
 
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
@@ -130,7 +129,9 @@ export function checklistSuite(stack: string, getRun: () => ProgramRun): void {
     it("K15 liveness probe no more frequent than readiness", () =>
       each((_d, c) => {
         expect(c.livenessProbe).toBeDefined();
-        expect(c.livenessProbe.periodSeconds).toBeGreaterThanOrEqual(c.readinessProbe.periodSeconds);
+        expect(c.livenessProbe.periodSeconds).toBeGreaterThanOrEqual(
+          c.readinessProbe.periodSeconds,
+        );
       }));
     it("K16 startup probe budget covers the slowest start", () =>
       each((d, c) => {
@@ -143,7 +144,9 @@ export function checklistSuite(stack: string, getRun: () => ProgramRun): void {
       const hpas = ofType(getRun().recorded, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler");
       for (const d of deployments()) {
         const hpa = hpas.find((h) => h.name === d.name);
-        const replicas = hpa ? (hpa.inputs as Obj).spec.minReplicas : (d.inputs as Obj).spec.replicas;
+        const replicas = hpa
+          ? (hpa.inputs as Obj).spec.minReplicas
+          : (d.inputs as Obj).spec.replicas;
         if (strictEnv) expect(replicas).toBeGreaterThanOrEqual(2);
         else expect(replicas).toBeGreaterThanOrEqual(1);
       }
@@ -274,10 +277,17 @@ export function checklistSuite(stack: string, getRun: () => ProgramRun): void {
       }
     });
     it("C6 HPAs target their Deployment with minReplicas >= 2", () => {
-      for (const hpa of ofType(getRun().recorded, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler")) {
+      for (const hpa of ofType(
+        getRun().recorded,
+        "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+      )) {
         const spec = (hpa.inputs as Obj).spec;
         const d = deployments().find((x) => x.name === hpa.name)!;
-        expect(spec.scaleTargetRef).toEqual({ apiVersion: "apps/v1", kind: "Deployment", name: nameOf(d) });
+        expect(spec.scaleTargetRef).toEqual({
+          apiVersion: "apps/v1",
+          kind: "Deployment",
+          name: nameOf(d),
+        });
         expect(spec.minReplicas).toBeGreaterThanOrEqual(2);
       }
     });

@@ -51,7 +51,11 @@ export async function installMocks(options: MockOptions): Promise<Recorded[]> {
         let state: Record<string, unknown> = { ...inputs };
         if (args.type === "docker-build:index:Image") {
           const digest = fakeDigest(args.name + JSON.stringify(inputs["tags"]));
-          state = { ...inputs, digest, ref: `${String((inputs["tags"] as string[])[0])}@${digest}` };
+          state = {
+            ...inputs,
+            digest,
+            ref: `${String((inputs["tags"] as string[])[0])}@${digest}`,
+          };
         } else if (args.type === "pulumi:pulumi:StackReference") {
           const name = String(inputs["name"]);
           state = { name, outputs: options.stackOutputs?.[name] ?? {}, secretOutputNames: [] };
@@ -113,4 +117,16 @@ export function countByType(recorded: readonly Recorded[]): Record<string, numbe
   const counts: Record<string, number> = {};
   for (const r of recorded) counts[r.type] = (counts[r.type] ?? 0) + 1;
   return counts;
+}
+
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270";
+
+/** Unwraps a value the engine would store encrypted; throws if it is not a secret. */
+export function secretValue(value: unknown): unknown {
+  const wrapped = value as Record<string, unknown> | undefined;
+  if (wrapped?.[SECRET_SIG] !== SECRET_SIG_VALUE) {
+    throw new Error(`expected a secret, got ${JSON.stringify(value)}`);
+  }
+  return wrapped["value"];
 }

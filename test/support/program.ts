@@ -15,9 +15,7 @@ export interface ProgramRun {
 /** Installs mocks, imports the program fresh and runs it. */
 export async function runProgram(options: MockOptions): Promise<ProgramRun> {
   const recorded = await installMocks(options);
-  const mod = (await import("../../index")) as unknown as {
-    default: () => Promise<Record<string, unknown>>;
-  };
+  const mod = await import("../../index");
   const raw = await mod.default();
   const outputs: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw)) {
