@@ -5,7 +5,17 @@ import pulumiPlugin from "@pulumi/eslint-plugin";
 
 export default tseslint.config(
   {
-    ignores: ["node_modules/**", "bin/**", "rendered/**", "reports/**", ".pulumi/**", "apps/**", "**/*.js", "**/*.mjs", "**/*.cjs"],
+    ignores: [
+      "node_modules/**",
+      "bin/**",
+      "rendered/**",
+      "reports/**",
+      ".pulumi/**",
+      "apps/**",
+      "**/*.js",
+      "**/*.mjs",
+      "**/*.cjs",
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,

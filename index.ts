@@ -46,16 +46,13 @@ async function program(): Promise<Record<string, unknown>> {
 
   const source =
     settings.images.mode === "promote"
-      ? new pulumi.StackReference(
-          `source-${settings.images.fromStack}`,
-          {
-            name: qualifiedStackName(
-              settings.images.organization,
-              settings.project,
-              settings.images.fromStack,
-            ),
-          },
-        )
+      ? new pulumi.StackReference(`source-${settings.images.fromStack}`, {
+          name: qualifiedStackName(
+            settings.images.organization,
+            settings.project,
+            settings.images.fromStack,
+          ),
+        })
       : undefined;
   const sourceApps = source
     ? ((await source.getOutputDetails("apps")).value as Record<string, AppOutput> | undefined)
@@ -160,7 +157,8 @@ async function program(): Promise<Record<string, unknown>> {
   return {
     environment: settings.environment,
     namespace: namespace.name,
-    manifests: render && settings.cluster.mode === "render" ? settings.cluster.directory : undefined,
+    manifests:
+      render && settings.cluster.mode === "render" ? settings.cluster.directory : undefined,
     apps,
   };
 }

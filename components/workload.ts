@@ -14,6 +14,8 @@ export const HTTP_PORT_NAME = "http";
 export const METRICS_PORT_NAME = "metrics";
 /** Size of the /tmp scratch volume. */
 export const TMP_SIZE_LIMIT = "256Mi";
+/** Ephemeral storage (logs, /tmp) per container: the limit covers the /tmp volume. */
+export const EPHEMERAL_STORAGE = { request: "128Mi", limit: "512Mi" } as const;
 /** Seconds SIGTERM handling may take after the drain delay. */
 export const SHUTDOWN_SECONDS = 30;
 /** Annotation keys carrying build provenance. */
@@ -87,6 +89,12 @@ export function probes(
     };
   }
   const get = (path: string) => ({ path, port: HTTP_PORT_NAME });
+  // When the app has a single health route, liveness drops to a TCP check: cheaper than the
+  // readiness request, and a slow dependency can never get the pod restarted.
+  const liveness =
+    app.health.livenessPath === app.health.readinessPath
+      ? { tcpSocket: { port: HTTP_PORT_NAME } }
+      : { httpGet: get(app.health.livenessPath) };
   return {
     startupProbe: {
       httpGet: get(app.health.startupPath),
@@ -102,7 +110,7 @@ export function probes(
       timeoutSeconds: 3,
     },
     livenessProbe: {
-      httpGet: get(app.health.livenessPath),
+      ...liveness,
       periodSeconds: 20,
       failureThreshold: 3,
       timeoutSeconds: 3,
@@ -177,7 +185,10 @@ export function deploymentSpec(
     envFrom.push({ configMapRef: { name: refs.configMapName } });
   if (refs.secretName !== undefined) envFrom.push({ secretRef: { name: refs.secretName } });
 
-  const limits: Record<string, string> = { memory: app.resources.limits.memory };
+  const limits: Record<string, string> = {
+    memory: app.resources.limits.memory,
+    "ephemeral-storage": EPHEMERAL_STORAGE.limit,
+  };
   if (app.resources.limits.cpu !== undefined) limits["cpu"] = app.resources.limits.cpu;
   if (app.gpu) limits["nvidia.com/gpu"] = String(app.gpu.count);
 
@@ -232,7 +243,11 @@ export function deploymentSpec(
             ...(ports.length > 0 ? { ports } : {}),
             ...(envFrom.length > 0 ? { envFrom } : {}),
             resources: {
-              requests: { cpu: app.resources.requests.cpu, memory: app.resources.requests.memory },
+              requests: {
+                cpu: app.resources.requests.cpu,
+                memory: app.resources.requests.memory,
+                "ephemeral-storage": EPHEMERAL_STORAGE.request,
+              },
               limits,
             },
             securityContext: containerSecurityContext(app.build.uid),

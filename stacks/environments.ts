@@ -50,7 +50,10 @@ export const DEFAULT_UID = 10001;
 export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefaults>> = {
   dev: {
     replicas: 1,
-    resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "512Mi" } },
+    resources: {
+      requests: { cpu: "100m", memory: "256Mi" },
+      limits: { cpu: "1", memory: "512Mi" },
+    },
     autoscaling: { enabled: false, minReplicas: 1, maxReplicas: 2, cpuUtilization: 80 },
     ingress: { enabled: true, hostPattern: "{app}.{env}.localhost" },
     registry: "localhost:5000/pyfleet",
@@ -61,7 +64,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
   },
   staging: {
     replicas: 2,
-    resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { memory: "1Gi" } },
+    resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } },
     autoscaling: { enabled: false, minReplicas: 2, maxReplicas: 4, cpuUtilization: 75 },
     ingress: { enabled: true, hostPattern: "{app}.{env}.localhost" },
     registry: "localhost:5000/pyfleet",

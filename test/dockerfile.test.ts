@@ -87,7 +87,8 @@ describe.each(settings.apps.map((a) => [a.name, a] as const))("Dockerfile of %s"
   it("HEALTHCHECK polls the liveness probe path on the container port", () => {
     const health = production.join("\n");
     const live = probes(app).livenessProbe as { httpGet?: { path: string } };
-    expect(health).toContain(`http://127.0.0.1:${app.port}${live.httpGet!.path}`);
+    expect(health).toContain(`http://127.0.0.1:${app.port}${app.health.livenessPath}`);
+    if (live.httpGet) expect(live.httpGet.path).toBe(app.health.livenessPath);
     expect(health).toContain(`--start-period=${app.health.startupBudgetSeconds}s`);
   });
 

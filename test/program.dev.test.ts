@@ -1,15 +1,16 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { countByType, ofType, stackFileConfig } from "./support/mocks";
 import { runProgram, type ProgramRun } from "./support/program";
-import { checklistSuite } from "./support/checklist";
+import { checklistSuite, manifestToolSuite } from "./support/checklist";
 import { writeManifests } from "./support/manifests";
 
 let run: ProgramRun;
+let manifestDir = "";
 
 beforeAll(async () => {
   process.env["PYFLEET_GIT_SHA"] = "0123456789abcdef0123456789abcdef01234567";
   run = await runProgram({ stack: "dev", config: stackFileConfig("dev") });
-  writeManifests("dev", run.recorded);
+  manifestDir = writeManifests("dev", run.recorded);
 });
 
 describe("dev stack (whole program under mocks)", () => {
@@ -104,3 +105,4 @@ describe("dev stack (whole program under mocks)", () => {
 });
 
 checklistSuite("dev", () => run);
+manifestToolSuite("dev", () => manifestDir);

@@ -1,11 +1,12 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { countByType, fakeDigest, ofType, stackFileConfig } from "./support/mocks";
 import { runProgram, type ProgramRun } from "./support/program";
-import { checklistSuite } from "./support/checklist";
+import { checklistSuite, manifestToolSuite } from "./support/checklist";
 import { writeManifests } from "./support/manifests";
 import { devOutputs } from "./support/fixtures";
 
 let run: ProgramRun;
+let manifestDir = "";
 const source = devOutputs("staging");
 
 beforeAll(async () => {
@@ -14,7 +15,7 @@ beforeAll(async () => {
     config: stackFileConfig("prod"),
     stackOutputs: { "organization/pyfleet/staging": { apps: source } },
   });
-  writeManifests("prod", run.recorded);
+  manifestDir = writeManifests("prod", run.recorded);
 });
 
 describe("prod stack (whole program under mocks)", () => {
@@ -88,3 +89,4 @@ describe("prod stack (whole program under mocks)", () => {
 });
 
 checklistSuite("prod", () => run);
+manifestToolSuite("prod", () => manifestDir);

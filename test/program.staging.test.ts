@@ -1,11 +1,12 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { countByType, fakeDigest, ofType, stackFileConfig } from "./support/mocks";
 import { runProgram, type ProgramRun } from "./support/program";
-import { checklistSuite } from "./support/checklist";
+import { checklistSuite, manifestToolSuite } from "./support/checklist";
 import { writeManifests } from "./support/manifests";
 import { devOutputs } from "./support/fixtures";
 
 let run: ProgramRun;
+let manifestDir = "";
 const source = devOutputs();
 
 beforeAll(async () => {
@@ -14,7 +15,7 @@ beforeAll(async () => {
     config: stackFileConfig("staging"),
     stackOutputs: { "organization/pyfleet/dev": { apps: source } },
   });
-  writeManifests("staging", run.recorded);
+  manifestDir = writeManifests("staging", run.recorded);
 });
 
 describe("staging stack (whole program under mocks)", () => {
@@ -68,3 +69,4 @@ describe("staging stack (whole program under mocks)", () => {
 });
 
 checklistSuite("staging", () => run);
+manifestToolSuite("staging", () => manifestDir);

@@ -36,7 +36,7 @@ describe("environment defaults", () => {
     expect(dashboard.replicas).toBe(1);
     expect(dashboard.resources).toEqual({
       requests: { cpu: "100m", memory: "256Mi" },
-      limits: { memory: "512Mi" },
+      limits: { cpu: "1", memory: "512Mi" },
     });
     expect(dashboard.autoscaling.enabled).toBe(false);
     expect(dashboard.ingress).toEqual({ enabled: true, host: "dashboard.dev.localhost" });

@@ -2,6 +2,8 @@
  * The checks of the project's security and reliability checklist (K1-K27, C1-C7), asserted on
  * the objects a whole-program run created. One `it` per check, so a failure names the rule.
  */
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { SHUTDOWN_SECONDS } from "../../components/workload";
 import { DEFAULT_UID } from "../../stacks/environments";
@@ -297,6 +299,22 @@ export function checklistSuite(stack: string, getRun: () => ProgramRun): void {
           expect(key).not.toMatch(SECRET_LIKE);
         }
       }
+    });
+  });
+}
+
+/**
+ * K27 and the independent checkers: the manifests this stack would apply, validated strictly
+ * against the pinned Kubernetes schema (kubeconform) and scored by kube-score.
+ */
+export function manifestToolSuite(stack: string, getDir: () => string): void {
+  describe(`independent checkers on the ${stack} manifests`, () => {
+    it("K27 passes the strict Kubernetes schema and kube-score with no critical finding", () => {
+      const script = path.resolve(__dirname, "..", "..", "scripts", "check-manifests.sh");
+      const result = spawnSync("bash", [script, getDir()], { encoding: "utf8" });
+      const output = `${result.stdout}\n${result.stderr}`;
+      expect(output).toMatch(/kubeconform/);
+      expect(result.status, output).toBe(0);
     });
   });
 }

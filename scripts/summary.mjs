@@ -1,0 +1,26 @@
+// Prints one closing line `N passed, N failed` from vitest's JSON report plus the static
+// checks (type check, lint, format, checker install) recorded by scripts/test.sh.
+import { existsSync, readFileSync } from "node:fs";
+
+let passed = 0;
+let failed = 0;
+if (existsSync("reports/vitest.json")) {
+  const report = JSON.parse(readFileSync("reports/vitest.json", "utf8"));
+  passed += report.numPassedTests ?? 0;
+  failed += (report.numFailedTests ?? 0) + (report.numRuntimeErrorTestSuites ?? 0);
+  if ((report.numTotalTests ?? 0) === 0) failed += 1;
+} else {
+  failed += 1;
+}
+if (existsSync("reports/static-checks.tsv")) {
+  for (const line of readFileSync("reports/static-checks.tsv", "utf8").split("\n")) {
+    const [name, status] = line.split("\t");
+    if (!name) continue;
+    if (status === "passed") passed += 1;
+    else {
+      failed += 1;
+      console.log(`check failed: ${name}`);
+    }
+  }
+}
+console.log(`${passed} passed, ${failed} failed`);
