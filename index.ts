@@ -1,127 +1,70 @@
 /**
- * pyfleet: Python apps from source to hardened k3s deployments. This file only reads the
- * stack's settings and composes the components; all logic lives in `components/` and `stacks/`.
+ * pyfleet: Python apps from source to hardened k3s deployments. This file reads the stack's
+ * settings and composes the components; the logic lives in `components/` and `stacks/`.
  */
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { AppNamespace } from "./components/appNamespace";
 import { isRenderMode, kubernetesProvider } from "./components/cluster";
-import { renderDockerfile } from "./components/dockerfile";
-import { imagePlan } from "./components/imagePlan";
-import { promotedImage, qualifiedStackName, type AppOutput } from "./components/promotion";
+import { qualifiedStackName, type AppOutput } from "./components/promotion";
 import { PythonApp } from "./components/pythonApp";
-import { PythonImage } from "./components/pythonImage";
+import { appRelease } from "./components/release";
 import { loadStack, projectRoot } from "./stacks/load";
 import { awaitTimeoutSeconds } from "./stacks/settings";
 
-/** The program: returns the stack outputs (`apps`, `environment`, `namespace`). */
+/** The program; its return value is the stack outputs (`apps`, `environment`, `namespace`). */
 async function program(): Promise<Record<string, unknown>> {
   const loaded = loadStack();
   const { settings } = loaded;
-  const root = projectRoot();
   const render = isRenderMode(settings.cluster);
-
-  const provider = kubernetesProvider("k8s", {
-    target: settings.cluster,
-    ...(loaded.kubeconfig ? { kubeconfig: loaded.kubeconfig } : {}),
-  });
+  const k8s = {
+    providers: {
+      kubernetes: kubernetesProvider("k8s", {
+        target: settings.cluster,
+        ...(loaded.kubeconfig ? { kubeconfig: loaded.kubeconfig } : {}),
+      }),
+    },
+  };
   const credentials =
     settings.registry.username !== undefined && loaded.registryPassword !== undefined
       ? {
-          server: settings.registry.server,
+          address: settings.registry.server,
           username: settings.registry.username,
           password: loaded.registryPassword,
         }
       : undefined;
+
   const namespace = new AppNamespace(
     settings.namespace,
     {
       name: settings.namespace,
       environment: settings.environment,
       createSecrets: !render,
-      ...(credentials ? { pullCredentials: credentials } : {}),
+      ...(credentials ? { pullCredentials: { ...credentials, server: credentials.address } } : {}),
     },
-    { providers: { kubernetes: provider } },
+    k8s,
   );
 
-  const source =
-    settings.images.mode === "promote"
-      ? new pulumi.StackReference(`source-${settings.images.fromStack}`, {
-          name: qualifiedStackName(
-            settings.images.organization,
-            settings.project,
-            settings.images.fromStack,
-          ),
-        })
-      : undefined;
-  const sourceApps = source
-    ? ((await source.getOutputDetails("apps")).value as Record<string, AppOutput> | undefined)
-    : undefined;
+  let sourceApps: Record<string, AppOutput> | undefined;
+  if (settings.images.mode === "promote") {
+    const { organization, fromStack } = settings.images;
+    const source = new pulumi.StackReference(`source-${fromStack}`, {
+      name: qualifiedStackName(organization, settings.project, fromStack),
+    });
+    sourceApps = (await source.getOutputDetails("apps")).value as typeof sourceApps;
+  }
 
   const apps: Record<string, pulumi.Output<AppOutput>> = {};
   for (const app of settings.apps) {
-    let image: pulumi.Output<string>;
-    let digest: pulumi.Output<string>;
-    let repository: string;
-    let tags: pulumi.Output<string[]>;
-    let version = app.version;
-    let revision = app.revision?.sha;
-    let origin: AppOutput["source"];
-
-    if (settings.images.mode === "build") {
-      const plan = imagePlan({
-        app,
-        environment: settings.environment,
-        registry: settings.registry,
-        build: settings.build,
-        tags: settings.tags,
-        ...(loaded.sourceUrl ? { sourceUrl: loaded.sourceUrl } : {}),
-      });
-      const built = new PythonImage(`${app.name}-image`, {
-        context: path.join(root, app.path),
-        dockerfile: renderDockerfile(plan.dockerfile),
-        repository: plan.repository,
-        tags: plan.tags.tags,
-        platforms: app.build.platforms,
-        target: app.build.target,
-        buildArgs: plan.buildArgs,
-        labels: plan.labels,
-        push: settings.build.push,
-        buildOnPreview: settings.build.buildOnPreview,
-        registryCache: settings.build.registryCache,
-        network: settings.build.network,
-        ...(credentials
-          ? {
-              registry: {
-                address: credentials.server,
-                username: credentials.username,
-                password: credentials.password,
-              },
-            }
-          : {}),
-        ...(loaded.pipConf ? { pipConf: loaded.pipConf } : {}),
-      });
-      image = built.ref;
-      digest = built.digest;
-      repository = plan.repository;
-      tags = built.tags;
-      origin = { stack: settings.stack, kind: "build" };
-    } else {
-      const promoted = promotedImage(
-        app.name,
-        settings.images.fromStack,
-        sourceApps,
-        settings.images.pins,
-      );
-      image = pulumi.output(promoted.image);
-      digest = pulumi.output(promoted.digest);
-      repository = promoted.repository;
-      tags = pulumi.output([]);
-      version = promoted.version;
-      revision = promoted.revision;
-      origin = { ...promoted.source };
-    }
-
+    const release = appRelease({
+      app,
+      settings,
+      root: projectRoot(),
+      ...(credentials ? { credentials } : {}),
+      ...(loaded.pipConf ? { pipConf: loaded.pipConf } : {}),
+      ...(loaded.sourceUrl ? { sourceUrl: loaded.sourceUrl } : {}),
+      ...(sourceApps ? { sourceApps } : {}),
+    });
+    const { version, revision, repository, source } = release;
     const deployed = new PythonApp(
       app.name,
       {
@@ -129,36 +72,34 @@ async function program(): Promise<Record<string, unknown>> {
         environment: settings.environment,
         namespace: namespace.name,
         rollout: settings.rollout,
-        image,
+        image: release.image,
         createSecrets: !render,
         ...(loaded.appSecrets[app.name] ? { secretEnv: loaded.appSecrets[app.name] } : {}),
         ...(namespace.pullSecretName ? { pullSecretName: namespace.pullSecretName } : {}),
         awaitTimeoutSeconds: awaitTimeoutSeconds(settings),
         egressOpen: settings.egressOpen,
       },
-      { providers: { kubernetes: provider } },
+      k8s,
     );
-
     apps[app.name] = pulumi
-      .all([image, digest, tags, deployed.url, namespace.name])
-      .apply(([imageRef, digestValue, tagRefs, url, ns]) => ({
-        image: imageRef,
-        digest: digestValue,
+      .all([release.image, release.digest, release.tags, deployed.url, namespace.name])
+      .apply(([image, digest, tags, url, ns]) => ({
+        image,
+        digest,
         repository,
         ...(version !== undefined ? { version } : {}),
         ...(revision !== undefined ? { revision } : {}),
-        tags: tagRefs,
+        tags,
         ...(url !== undefined ? { url } : {}),
         namespace: ns,
-        source: origin,
+        source,
       }));
   }
 
   return {
     environment: settings.environment,
     namespace: namespace.name,
-    manifests:
-      render && settings.cluster.mode === "render" ? settings.cluster.directory : undefined,
+    ...(settings.cluster.mode === "render" ? { manifests: settings.cluster.directory } : {}),
     apps,
   };
 }
