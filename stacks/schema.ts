@@ -145,6 +145,7 @@ const volume = z.strictObject({
 /** Per-app fields, every one optional: the same shape overrides at every level. */
 export const appOverride = z
   .strictObject({
+    enabled: z.boolean(),
     path: z.string().min(1),
     flavour: z.enum(FLAVOURS),
     kind: z.enum(APP_KINDS),

@@ -356,6 +356,8 @@ function resolveApp(input: AppInput): AppSettings | undefined {
     input.stackOverride ?? {},
   );
   const where = `apps.${name}`;
+  // A disabled app stays in the catalogue but gets no image and no objects in this stack.
+  if (merged.enabled === false) return undefined;
   const missing = (["path", "flavour", "kind"] as const).filter((k) => merged[k] === undefined);
   if (missing.length > 0) {
     problems.push(

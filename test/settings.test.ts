@@ -134,6 +134,11 @@ describe("overrides", () => {
     expect(app(s, "vectors").resources.requests.cpu).toBe("250m");
   });
 
+  it("an app can be disabled per stack without leaving the catalogue", () => {
+    const s = resolveSettings(sources({ config: { apps: { science: { enabled: false } } } }));
+    expect(s.apps.map((a) => a.name)).toEqual(["dashboard", "vectors"]);
+  });
+
   it("a kubeconfig or context selects a live cluster instead of render mode", () => {
     expect(resolveSettings(sources({ config: { kubeContext: "k3s" } })).cluster).toEqual({
       mode: "context",
