@@ -48,7 +48,12 @@ export interface DockerfileSpec {
 export const STAGES = ["builder", "dev-builder", "runtime", "development", "production"] as const;
 
 /** Build arguments the generated files accept; none may carry a secret. */
-export const BUILD_ARGS = ["PIP_INDEX_URL", "PIP_FIND_LINKS", "PIP_TRUSTED_HOST"] as const;
+export const BUILD_ARGS = [
+  "PIP_INDEX_URL",
+  "PIP_FIND_LINKS",
+  "PIP_NO_INDEX",
+  "PIP_TRUSTED_HOST",
+] as const;
 
 /** BuildKit secret id mounted as pip's configuration for private indexes (never a build arg). */
 export const PIP_CONF_SECRET = "pip-conf";

@@ -91,7 +91,9 @@ export function imagePlan(input: ImagePlanInput): ImagePlan {
   });
   const buildArgs: Record<string, string> = {};
   if (input.build.pipIndexUrl !== undefined) buildArgs["PIP_INDEX_URL"] = input.build.pipIndexUrl;
-  if (input.build.pipFindLinks !== undefined)
+  if (input.build.pipFindLinks !== undefined) {
     buildArgs["PIP_FIND_LINKS"] = input.build.pipFindLinks;
+  }
+  if (input.build.pipNoIndex === true) buildArgs["PIP_NO_INDEX"] = "1";
   return { dockerfile, repository, tags, labels, buildArgs };
 }

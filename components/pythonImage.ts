@@ -41,6 +41,8 @@ export interface PythonImageArgs {
   buildOnPreview?: boolean;
   /** Whether to read and write `<repository>:buildcache`. @default true */
   registryCache?: boolean;
+  /** buildx builder name (e.g. a remote BuildKit). @default the provider's default builder */
+  builder?: string;
   /** Network mode of RUN steps. @default "default" */
   network?: "default" | "host" | "none";
   /** Registry credentials. @default anonymous */
@@ -92,6 +94,7 @@ export class PythonImage extends pulumi.ComponentResource {
         push,
         buildOnPreview: args.buildOnPreview ?? false,
         network: args.network ?? "default",
+        ...(args.builder !== undefined ? { builder: { name: args.builder } } : {}),
         ...(registryCache
           ? {
               cacheFrom: [{ registry: { ref: cacheRef } }],

@@ -87,6 +87,7 @@ export function appRelease(args: AppReleaseArgs): AppRelease {
     buildOnPreview: settings.build.buildOnPreview,
     registryCache: settings.build.registryCache,
     network: settings.build.network,
+    ...(settings.build.builder !== undefined ? { builder: settings.build.builder } : {}),
     ...(args.credentials ? { registry: args.credentials } : {}),
     ...(args.pipConf ? { pipConf: args.pipConf } : {}),
   });

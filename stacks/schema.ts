@@ -249,6 +249,9 @@ export const stackConfig = z
     build: z
       .strictObject({
         buildOnPreview: z.boolean(),
+        builder: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
+          error: "expected a buildx builder name",
+        }),
         push: z.boolean(),
         registryCache: z.boolean(),
         network: z.enum(["default", "host", "none"]),
@@ -267,6 +270,7 @@ export const stackConfig = z
             "pip.conf with the credentials in the secret pyfleet:pipConf instead",
         }),
         pipFindLinks: z.string().min(1),
+        pipNoIndex: z.boolean(),
       })
       .partial(),
     tags: z.strictObject({ allowDirty: z.boolean(), requireVersion: z.boolean() }).partial(),

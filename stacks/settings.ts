@@ -272,12 +272,14 @@ function buildSettings(
     build: {
       buildOnPreview: config.build?.buildOnPreview ?? defaults.buildOnPreview,
       push: config.build?.push ?? true,
+      ...(config.build?.builder !== undefined ? { builder: config.build.builder } : {}),
       registryCache: config.build?.registryCache ?? true,
       network: config.build?.network ?? "default",
       ...(config.build?.pipIndexUrl !== undefined ? { pipIndexUrl: config.build.pipIndexUrl } : {}),
       ...(config.build?.pipFindLinks !== undefined
         ? { pipFindLinks: config.build.pipFindLinks }
         : {}),
+      ...(config.build?.pipNoIndex !== undefined ? { pipNoIndex: config.build.pipNoIndex } : {}),
     },
     tags: { ...defaults.tags, ...config.tags },
     images,

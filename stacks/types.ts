@@ -196,6 +196,8 @@ export interface BuildSettings {
   buildOnPreview: boolean;
   /** Whether built images are pushed. */
   push: boolean;
+  /** buildx builder to build with (e.g. a remote BuildKit); the provider's default otherwise. */
+  builder?: string;
   /** Whether the registry build cache (`<repo>:buildcache`) is used. */
   registryCache: boolean;
   /** Network mode of RUN steps. */
@@ -204,6 +206,8 @@ export interface BuildSettings {
   pipIndexUrl?: string;
   /** Extra links for pip (`--find-links`), passed as a build argument. */
   pipFindLinks?: string;
+  /** Whether pip uses only `pipFindLinks` (an air-gapped wheelhouse), no index. */
+  pipNoIndex?: boolean;
 }
 
 /** Tag policy. */

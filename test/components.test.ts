@@ -74,6 +74,21 @@ describe("PythonImage", () => {
     expect(ref).toMatch(/^reg\.example\.com\/t\/app@sha256:[a-f0-9]{64}$/);
   });
 
+  it("builds on the named builder when one is set", async () => {
+    new PythonImage("remote", {
+      context: "/s",
+      dockerfile: "FROM x:1",
+      repository: "r/a",
+      tags: ["dev"],
+      builder: "pyfleet",
+      network: "host",
+    });
+    await settle(recorded);
+    const [input] = ofType(recorded, "docker-build:index:Image").filter((r) => r.name === "remote");
+    expect(input!.inputs["builder"]).toEqual({ name: "pyfleet" });
+    expect(input!.inputs["network"]).toBe("host");
+  });
+
   it("keeps the registry cache off when nothing is pushed", async () => {
     new PythonImage("local", {
       context: "/s",

@@ -155,6 +155,29 @@ describe("flavour specifics", () => {
     expect(text).toContain("--mount=type=secret,id=pip-conf,target=/etc/pip.conf,required=false");
   });
 
+  it("passes package index locations as build arguments, never credentials", () => {
+    const vectors = settings.apps.find((a) => a.name === "vectors")!;
+    const plan = imagePlan({
+      app: vectors,
+      environment: "dev",
+      registry: settings.registry,
+      build: {
+        ...settings.build,
+        pipIndexUrl: "https://pypi.internal/simple",
+        pipFindLinks: "http://127.0.0.1:8080/",
+        pipNoIndex: true,
+      },
+      tags: settings.tags,
+    });
+    expect(plan.buildArgs).toEqual({
+      PIP_INDEX_URL: "https://pypi.internal/simple",
+      PIP_FIND_LINKS: "http://127.0.0.1:8080/",
+      PIP_NO_INDEX: "1",
+    });
+    for (const arg of Object.keys(plan.buildArgs))
+      expect(renderDockerfile(plan.dockerfile)).toContain(`ARG ${arg}`);
+  });
+
   it("pip: pyproject.toml dependencies when there is no requirements file", () => {
     const text = renderDockerfile({ ...base("pip"), dependencyFile: "pyproject.toml" });
     expect(text).toContain("COPY pyproject.toml ./");
