@@ -23,7 +23,7 @@ export interface AppOutput {
   /** Namespace the app runs in. */
   namespace: string;
   /** Where the digest came from. */
-  source: { stack: string; kind: "build" | "promotion" | "pin"; promotedAt?: string };
+  source: { stack: string; kind: "build" | "promotion" | "pin" | "rollback" };
 }
 
 /** The digest an environment deploys for one app, and where it came from. */
@@ -39,7 +39,7 @@ export interface PromotedImage {
   /** Git SHA carried over from the source stack. */
   revision?: string;
   /** Provenance. */
-  source: { stack: string; kind: "promotion" | "pin" };
+  source: { stack: string; kind: "promotion" | "pin" | "rollback" };
 }
 
 /** Splits `repo@sha256:...`. */
@@ -51,35 +51,45 @@ export function splitDigestRef(ref: string): { repository: string; digest: strin
   return { repository: match[1], digest: match[2] };
 }
 
+/** How an environment takes images from its source stack. */
+export interface PromotionPolicy {
+  /** Digests to deploy instead of the source's current one (a staging re-test, say). */
+  pins: Readonly<Record<string, string>>;
+  /** Earlier digests to roll back to; they bypass the source guard. */
+  rollback: Readonly<Record<string, string>>;
+  /** Whether every deployed digest must be the one the source stack runs now (prod). */
+  requireSourceMatch: boolean;
+}
+
 /**
- * Picks the image one app deploys: a pin when configured, else exactly what the source stack
- * exports. Throws naming the app and the stack when the source has no such app.
+ * Picks the image one app deploys: a rollback digest, else a pin, else exactly what the
+ * source stack exports. Throws naming the app and the stack when the source lacks the app, and,
+ * where the source must match, naming both digests when a pin differs from what it runs.
  */
 export function promotedImage(
   app: string,
   sourceStack: string,
   sourceApps: Readonly<Record<string, AppOutput>> | undefined,
-  pins: Readonly<Record<string, string>>,
+  policy: PromotionPolicy,
 ): PromotedImage {
-  const pin = pins[app];
-  if (pin !== undefined) {
-    const { repository, digest } = splitDigestRef(pin);
-    const known = sourceApps?.[app];
-    return {
-      image: pin,
-      repository,
-      digest,
-      ...(known?.digest === digest && known.version !== undefined
-        ? { version: known.version }
-        : {}),
-      ...(known?.digest === digest && known.revision !== undefined
-        ? { revision: known.revision }
-        : {}),
-      source: { stack: sourceStack, kind: "pin" },
-    };
+  const current = sourceApps?.[app];
+  const rollback = policy.rollback[app];
+  if (rollback !== undefined) {
+    return fromRef(rollback, current, { stack: sourceStack, kind: "rollback" });
   }
-  const output = sourceApps?.[app];
-  if (output === undefined) {
+  const pin = policy.pins[app];
+  if (pin !== undefined) {
+    const pinned = fromRef(pin, current, { stack: sourceStack, kind: "pin" });
+    if (policy.requireSourceMatch && current?.digest !== pinned.digest) {
+      throw new Error(
+        `app "${app}": ${pinned.digest} is not the digest ${sourceStack} runs now ` +
+          `(${current?.digest ?? "none"}); promote it to ${sourceStack} first, or roll back ` +
+          `explicitly with pyfleet:images.rollback.${app}`,
+      );
+    }
+    return pinned;
+  }
+  if (current === undefined) {
     const available = Object.keys(sourceApps ?? {});
     throw new Error(
       `app "${app}" is missing from the outputs of stack "${sourceStack}" ` +
@@ -87,14 +97,31 @@ export function promotedImage(
         `deploy it to ${sourceStack} first, or pin a digest with pyfleet:images.pins.${app}`,
     );
   }
-  const { repository, digest } = splitDigestRef(output.image);
+  const { repository, digest } = splitDigestRef(current.image);
   return {
-    image: output.image,
+    image: current.image,
     repository,
     digest,
-    ...(output.version !== undefined ? { version: output.version } : {}),
-    ...(output.revision !== undefined ? { revision: output.revision } : {}),
+    ...(current.version !== undefined ? { version: current.version } : {}),
+    ...(current.revision !== undefined ? { revision: current.revision } : {}),
     source: { stack: sourceStack, kind: "promotion" },
+  };
+}
+
+function fromRef(
+  ref: string,
+  current: AppOutput | undefined,
+  source: PromotedImage["source"],
+): PromotedImage {
+  const { repository, digest } = splitDigestRef(ref);
+  const same = current?.digest === digest;
+  return {
+    image: ref,
+    repository,
+    digest,
+    ...(same && current.version !== undefined ? { version: current.version } : {}),
+    ...(same && current.revision !== undefined ? { revision: current.revision } : {}),
+    source,
   };
 }
 

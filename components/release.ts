@@ -50,12 +50,11 @@ export interface AppRelease {
 export function appRelease(args: AppReleaseArgs): AppRelease {
   const { app, settings } = args;
   if (settings.images.mode === "promote") {
-    const promoted = promotedImage(
-      app.name,
-      settings.images.fromStack,
-      args.sourceApps,
-      settings.images.pins,
-    );
+    const promoted = promotedImage(app.name, settings.images.fromStack, args.sourceApps, {
+      pins: settings.images.pins,
+      rollback: settings.images.rollback,
+      requireSourceMatch: settings.images.requireSourceMatch,
+    });
     return {
       image: pulumi.output(promoted.image),
       digest: pulumi.output(promoted.digest),

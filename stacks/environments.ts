@@ -25,8 +25,8 @@ export interface EnvironmentDefaults {
   registry: string;
   /** Tag policy. */
   tags: TagPolicy;
-  /** Build here, or promote from which stack. */
-  images: { mode: "build" } | { mode: "promote"; fromStack: string };
+  /** Build here, or promote from which stack (and whether pins must match what it runs). */
+  images: { mode: "build" } | { mode: "promote"; fromStack: string; requireSourceMatch: boolean };
   /** Rollout timing. */
   rollout: RolloutSettings;
   /** Whether previews build images. */
@@ -69,7 +69,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
     ingress: { enabled: true, hostPattern: "{app}.{env}.localhost" },
     registry: "localhost:5000/pyfleet",
     tags: { allowDirty: false, requireVersion: true },
-    images: { mode: "promote", fromStack: "dev" },
+    images: { mode: "promote", fromStack: "dev", requireSourceMatch: false },
     rollout: { minReadySeconds: 10, progressDeadlineSeconds: 300, drainSeconds: 10 },
     buildOnPreview: false,
   },
@@ -84,7 +84,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
     ingress: { enabled: true },
     registry: "localhost:5000/pyfleet",
     tags: { allowDirty: false, requireVersion: true },
-    images: { mode: "promote", fromStack: "staging" },
+    images: { mode: "promote", fromStack: "staging", requireSourceMatch: true },
     rollout: { minReadySeconds: 15, progressDeadlineSeconds: 420, drainSeconds: 15 },
     buildOnPreview: false,
   },

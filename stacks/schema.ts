@@ -280,6 +280,8 @@ export const stackConfig = z
         fromStack: z.string().min(1),
         organization: z.string().min(1),
         pins: z.record(appName, digestRef),
+        rollback: z.record(appName, digestRef),
+        requireSourceMatch: z.boolean(),
       })
       .partial(),
     egress: z.enum(["open", "restricted"]),

@@ -314,11 +314,13 @@ function resolveImageSource(
 ): ImageSource {
   const mode = config.images?.mode ?? defaults.mode;
   if (mode === "build") {
-    if (config.images?.pins && Object.keys(config.images.pins).length > 0) {
-      problems.push(
-        "pyfleet:images.pins: pins only apply when images.mode is promote; remove them or set " +
-          "pyfleet:images.mode to promote",
-      );
+    for (const key of ["pins", "rollback"] as const) {
+      if (Object.keys(config.images?.[key] ?? {}).length > 0) {
+        problems.push(
+          `pyfleet:images.${key}: only applies when images.mode is promote; remove it or set ` +
+            "pyfleet:images.mode to promote",
+        );
+      }
     }
     return { mode: "build" };
   }
@@ -335,6 +337,10 @@ function resolveImageSource(
     fromStack: fromStack ?? "",
     organization: config.images?.organization ?? DEFAULT_ORGANIZATION,
     pins: config.images?.pins ?? {},
+    rollback: config.images?.rollback ?? {},
+    requireSourceMatch:
+      config.images?.requireSourceMatch ??
+      (defaults.mode === "promote" ? defaults.requireSourceMatch : false),
   };
 }
 

@@ -221,7 +221,14 @@ export interface TagPolicy {
 /** Where this stack's images come from. */
 export type ImageSource =
   | { mode: "build" }
-  | { mode: "promote"; fromStack: string; organization: string; pins: Record<string, string> };
+  | {
+      mode: "promote";
+      fromStack: string;
+      organization: string;
+      pins: Record<string, string>;
+      rollback: Record<string, string>;
+      requireSourceMatch: boolean;
+    };
 
 /** Everything the program needs, resolved for one stack. */
 export interface Settings {

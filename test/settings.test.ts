@@ -56,6 +56,8 @@ describe("environment defaults", () => {
       fromStack: "dev",
       organization: "organization",
       pins: {},
+      rollback: {},
+      requireSourceMatch: false,
     });
     expect(s.tags).toEqual({ allowDirty: false, requireVersion: true });
   });
@@ -75,7 +77,11 @@ describe("environment defaults", () => {
       host: "vectors.example.com",
       clusterIssuer: "letsencrypt",
     });
-    expect(s.images).toMatchObject({ mode: "promote", fromStack: "staging" });
+    expect(s.images).toMatchObject({
+      mode: "promote",
+      fromStack: "staging",
+      requireSourceMatch: true,
+    });
   });
 
   it("applies kind presets: ports and health paths", () => {
