@@ -13,9 +13,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
-
-/** Passphrase of the embedded local default; documented, never for shared state. */
-export const LOCAL_PASSPHRASE = "pyfleet-local-only";
+import { LOCAL_PASSPHRASE } from "./local-env";
 
 const ROOT = path.resolve(__dirname, "..");
 const OPERATIONS = ["preview", "up", "destroy", "refresh", "outputs"] as const;
@@ -127,13 +125,35 @@ async function main(argv: string[]): Promise<number> {
   };
   switch (options.operation) {
     case "preview": {
-      const result = await stack.preview({
-        ...common,
-        diff: options.diff,
-        ...(options.json ? { json: true } : {}),
-      });
-      if (!options.json)
-        process.stdout.write(`\nchanges: ${JSON.stringify(result.changeSummary)}\n`);
+      if (options.json) {
+        // The same shape as `pulumi preview --json`, built from the engine's step events; the
+        // human-readable progress goes to stderr.
+        const steps: PreviewStep[] = [];
+        const result = await stack.preview({
+          ...common,
+          onOutput: (out: string) => process.stderr.write(out),
+          onEvent: (event) => {
+            const meta = event.resourcePreEvent?.metadata;
+            if (!meta) return;
+            steps.push({
+              op: meta.op,
+              urn: meta.urn,
+              type: meta.type,
+              ...(meta.old
+                ? { oldState: { inputs: meta.old.inputs, outputs: meta.old.outputs } }
+                : {}),
+              ...(meta.new ? { newState: { inputs: meta.new.inputs } } : {}),
+              ...(meta.diffs ? { diffReasons: meta.diffs } : {}),
+            });
+          },
+        });
+        process.stdout.write(
+          `${JSON.stringify({ steps, changeSummary: result.changeSummary }, null, 2)}\n`,
+        );
+        return 0;
+      }
+      const result = await stack.preview({ ...common, diff: options.diff });
+      process.stdout.write(`\nchanges: ${JSON.stringify(result.changeSummary)}\n`);
       return 0;
     }
     case "up": {
@@ -168,6 +188,16 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${JSON.stringify(summarise(await stack.outputs()), null, 2)}\n`);
       return 0;
   }
+}
+
+/** One step of a preview, as `pulumi preview --json` reports it. */
+interface PreviewStep {
+  op: string;
+  urn: string;
+  type: string;
+  oldState?: { inputs: Record<string, unknown>; outputs: Record<string, unknown> };
+  newState?: { inputs: Record<string, unknown> };
+  diffReasons?: string[];
 }
 
 function summarise(
