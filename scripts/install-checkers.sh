@@ -36,7 +36,8 @@ complete() { [[ -f $1/.complete ]]; }
 
 all_complete() {
   complete "$PYFLEET_HADOLINT_DIR" && complete "$PYFLEET_KUBECONFORM_DIR" &&
-    complete "$PYFLEET_KUBE_SCORE_DIR" && complete "$PYFLEET_K8S_SCHEMA_ROOT"
+    complete "$PYFLEET_KUBE_SCORE_DIR" && complete "$PYFLEET_K8S_SCHEMA_ROOT" &&
+    complete "$PYFLEET_ACTIONLINT_DIR"
 }
 
 case "${1:-}" in
@@ -130,8 +131,12 @@ install_go_tool kubeconform github.com/yannh/kubeconform \
 install_go_tool kube-score github.com/zegl/kube-score \
   github.com/zegl/kube-score/cmd/kube-score \
   "$PYFLEET_KUBE_SCORE_VERSION" "$PYFLEET_KUBE_SCORE_SUM" "$PYFLEET_KUBE_SCORE_DIR"
+install_go_tool actionlint github.com/rhysd/actionlint \
+  github.com/rhysd/actionlint/cmd/actionlint \
+  "$PYFLEET_ACTIONLINT_VERSION" "$PYFLEET_ACTIONLINT_SUM" "$PYFLEET_ACTIONLINT_DIR"
 install_k8s_schemas
 
+log "actionlint $("$PYFLEET_ACTIONLINT_DIR/bin/actionlint" -version | head -n 1)"
 log "hadolint $("$PYFLEET_HADOLINT_DIR/bin/hadolint" --version)"
 log "kubeconform $("$PYFLEET_KUBECONFORM_DIR/bin/kubeconform" -v)"
 log "$("$PYFLEET_KUBE_SCORE_DIR/bin/kube-score" version)"

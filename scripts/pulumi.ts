@@ -33,16 +33,8 @@ interface Options {
 
 function parseArgs(argv: string[]): Options {
   const args = [...argv];
-  const operation = args.shift() as Operation | undefined;
-  const stack = args.shift();
-  if (!operation || !OPERATIONS.includes(operation) || !stack) {
-    throw new Error(
-      `usage: npm run pulumi -- <${OPERATIONS.join("|")}> <stack> [--diff] [--yes] [--json] [--policy-pack <dir>] [--target <urn>]`,
-    );
-  }
-  const options: Options = {
-    operation,
-    stack,
+  const positional: string[] = [];
+  const flags: Omit<Options, "operation" | "stack"> = {
     diff: false,
     yes: false,
     json: false,
@@ -52,17 +44,25 @@ function parseArgs(argv: string[]): Options {
   };
   while (args.length > 0) {
     const arg = args.shift()!;
-    if (arg === "--diff") options.diff = true;
-    else if (arg === "--yes" || arg === "-y") options.yes = true;
-    else if (arg === "--json") options.json = true;
-    else if (arg === "--policy-pack") options.policyPacks.push(path.resolve(args.shift() ?? ""));
+    if (arg === "--diff") flags.diff = true;
+    else if (arg === "--yes" || arg === "-y") flags.yes = true;
+    else if (arg === "--json") flags.json = true;
+    else if (arg === "--policy-pack") flags.policyPacks.push(path.resolve(args.shift() ?? ""));
     else if (arg === "--policy-pack-config") {
-      options.policyPackConfigs.push(path.resolve(args.shift() ?? ""));
-    } else if (arg === "--target") options.targets.push(args.shift() ?? "");
-    else if (arg === "--config-file") options.configFile = path.resolve(args.shift() ?? "");
-    else throw new Error(`unknown option ${arg}`);
+      flags.policyPackConfigs.push(path.resolve(args.shift() ?? ""));
+    } else if (arg === "--target") flags.targets.push(args.shift() ?? "");
+    else if (arg === "--config-file") flags.configFile = path.resolve(args.shift() ?? "");
+    else if (arg.startsWith("-")) throw new Error(`unknown option ${arg}`);
+    else positional.push(arg);
   }
-  return options;
+  const [operation, stack] = positional as [Operation | undefined, string | undefined];
+  if (!operation || !OPERATIONS.includes(operation) || !stack || positional.length > 2) {
+    throw new Error(
+      `usage: npm run pulumi -- <${OPERATIONS.join("|")}> <stack> [--diff] [--yes] [--json] ` +
+        "[--policy-pack <dir>] [--policy-pack-config <file>] [--target <urn>] [--config-file <file>]",
+    );
+  }
+  return { operation, stack, ...flags };
 }
 
 /** Finds the Pulumi CLI: PULUMI_HOME-style override, the built toolchain, or PATH. */

@@ -32,6 +32,7 @@ if ! command -v shellcheck >/dev/null 2>&1; then
   step "install shellcheck" bash -c "apt-get update -qq && apt-get install -y -qq shellcheck >/dev/null"
 fi
 step "shellcheck" shellcheck scripts/*.sh .ci/run
+step "actionlint" actionlint
 echo "== vitest"
 npx vitest run --reporter=default --reporter=json --outputFile=reports/vitest.json
 vitest_status=$?
