@@ -121,7 +121,7 @@ export async function startLocalEnv(): Promise<LocalEnv> {
       ? "reusing the running docker engine, registry and BuildKit"
       : "starting docker engine, registry and BuildKit",
   );
-  const exports = parseExports(
+  const infra = parseExports(
     execFileSync("bash", [infraScript, "start"], {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "inherit"],
@@ -135,7 +135,7 @@ export async function startLocalEnv(): Promise<LocalEnv> {
     "DOCKER_CONFIG",
     "PYFLEET_BUILDER",
   ]) {
-    if (!exports[key]) throw new Error(`scripts/local-infra.sh start did not export ${key}`);
+    if (!infra[key]) throw new Error(`scripts/local-infra.sh start did not export ${key}`);
   }
 
   const wheelhouse = path.join(
@@ -162,16 +162,16 @@ export async function startLocalEnv(): Promise<LocalEnv> {
     PYFLEET_PULUMI_BIN: bin,
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    DOCKER_HOST: exports["DOCKER_HOST"]!,
-    DOCKER_CONFIG: exports["DOCKER_CONFIG"]!,
+    DOCKER_HOST: infra["DOCKER_HOST"]!,
+    DOCKER_CONFIG: infra["DOCKER_CONFIG"]!,
   };
   return {
     env,
-    registry: exports["PYFLEET_REGISTRY"]!,
-    basePython: exports["PYFLEET_BASE_PYTHON"]!,
-    baseDebian: exports["PYFLEET_BASE_DEBIAN"]!,
-    builder: exports["PYFLEET_BUILDER"]!,
-    docker: exports["PYFLEET_DOCKER"] ?? "/usr/bin/docker",
+    registry: infra["PYFLEET_REGISTRY"]!,
+    basePython: infra["PYFLEET_BASE_PYTHON"]!,
+    baseDebian: infra["PYFLEET_BASE_DEBIAN"]!,
+    builder: infra["PYFLEET_BUILDER"]!,
+    docker: infra["PYFLEET_DOCKER"] ?? "/usr/bin/docker",
     wheelhouseUrl,
     startedInfra: !wasRunning,
     stop(options) {

@@ -91,7 +91,9 @@ async function main(argv: string[]): Promise<number> {
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION:
       process.env["PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"] ?? (bin ? "true" : "false"),
   };
-  if (bin) env["PATH"] = `${bin}:${process.env["PATH"] ?? ""}`;
+  // scripts/bin holds the analyzer shim that runs Node.js policy packs without a language host.
+  const shims = path.join(ROOT, "scripts", "bin");
+  env["PATH"] = [bin, shims, process.env["PATH"] ?? ""].filter(Boolean).join(":");
   if (!process.env["PULUMI_BACKEND_URL"] && !process.env["PULUMI_ACCESS_TOKEN"]) {
     const state = path.join(ROOT, ".pulumi-state");
     mkdirSync(state, { recursive: true });

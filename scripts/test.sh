@@ -31,7 +31,7 @@ step "format" npx prettier --check .
 if ! command -v shellcheck >/dev/null 2>&1; then
   step "install shellcheck" bash -c "apt-get update -qq && apt-get install -y -qq shellcheck >/dev/null"
 fi
-step "shellcheck" shellcheck scripts/*.sh .ci/run
+step "shellcheck" shellcheck scripts/*.sh scripts/bin/* .ci/run
 step "actionlint" actionlint
 echo "== vitest"
 npx vitest run --reporter=default --reporter=json --outputFile=reports/vitest.json
