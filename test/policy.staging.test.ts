@@ -1,0 +1,128 @@
+/**
+ * The staging stack's whole program under mocks, every registered resource fed through every policy
+ * with policy/config/staging.json: the components and the pack agree when nothing is reported.
+ */
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import { beforeAll, describe, expect, it } from "vitest";
+import {
+  durationSeconds,
+  evaluate,
+  type EngineResource,
+  type Evaluation,
+  type PackConfigFile,
+} from "../policy/evaluate";
+import { policies } from "../policy/policies";
+import { stackFileConfig } from "./support/mocks";
+import { runProgram, type ProgramRun } from "./support/program";
+import { devOutputs } from "./support/fixtures";
+
+const STACK = "staging";
+const config = JSON.parse(
+  readFileSync(path.resolve(__dirname, "..", "policy", "config", `${STACK}.json`), "utf8"),
+) as PackConfigFile;
+
+// The mock monitor drops resource options; the engine hands customTimeouts to the analyzer.
+const timeouts = new Map<string, { create: string; update: string }>();
+const register = Object.getOwnPropertyDescriptor(MockMonitor.prototype, "registerResource")!
+  .value as (this: MockMonitor, req: any, callback: any) => Promise<void>;
+MockMonitor.prototype.registerResource = function (this: MockMonitor, req: any, callback: any) {
+  const t = req.getCustomtimeouts();
+  timeouts.set(`${req.getType()}::${req.getName()}`, {
+    create: t?.getCreate() ?? "",
+    update: t?.getUpdate() ?? "",
+  });
+  return register.call(this, req, callback);
+};
+
+let run: ProgramRun;
+let resources: EngineResource[];
+let result: Evaluation;
+
+beforeAll(async () => {
+  run = await runProgram({
+    stack: STACK,
+    config: stackFileConfig(STACK),
+    stackOutputs: { "organization/pyfleet/dev": { apps: devOutputs() } },
+  });
+  const provider = run.recorded.find((r) => r.type === "pulumi:providers:kubernetes")!;
+  resources = run.recorded.map((r) => {
+    const t = timeouts.get(`${r.type}::${r.name}`);
+    return {
+      type: r.type,
+      name: r.name,
+      urn: `urn:pulumi:${STACK}::pyfleet::${r.type}::${r.name}`,
+      inputs: r.inputs,
+      outputs: r.state,
+      customTimeouts: {
+        createSeconds: durationSeconds(t?.create ?? ""),
+        updateSeconds: durationSeconds(t?.update ?? ""),
+      },
+      ...(r.type.startsWith("kubernetes:")
+        ? {
+            provider: {
+              type: provider.type,
+              name: provider.name,
+              urn: "urn:k8s",
+              props: provider.inputs,
+            },
+          }
+        : {}),
+    };
+  });
+  result = await evaluate(policies, resources, config);
+});
+
+describe("policy pack on the staging stack (whole program under mocks)", () => {
+  it("reports no violation and no preview note", () => {
+    expect(result.violations).toEqual([]);
+    expect(result.previewNotes).toEqual([]);
+  });
+
+  it("ran every policy on the objects staging creates", () => {
+    const idle = Object.entries(result.applied)
+      .filter(([, count]) => count === 0)
+      .map(([name]) => name);
+    // staging promotes dev's digests (no build) and runs fixed replica counts (no HPA).
+    expect(idle.sort()).toEqual(["hpa-min-replicas", "image-build-args"]);
+    expect(result.applied["pdb-disruptions"]).toBe(3);
+    expect(result.applied["workload-topology-spread"]).toBe(3);
+  });
+
+  it("blocks a single replica in staging", async () => {
+    const single = resources.map((r) =>
+      r.type === "kubernetes:apps/v1:Deployment" && r.name === "vectors"
+        ? { ...r, inputs: { ...r.inputs, spec: { ...(r.inputs["spec"] as object), replicas: 1 } } }
+        : r,
+    );
+    const found = await evaluate(policies, single, config);
+    expect(found.violations.map((v) => [v.policy, v.enforcementLevel, v.message])).toEqual([
+      [
+        "workload-replicas",
+        "mandatory",
+        'Deployment "vectors": spec.replicas is 1 in staging; set it to at least 2 (or leave it to an HPA with minReplicas >= 2) so a restart or a node drain never leaves the app without a ready pod (K17).',
+      ],
+    ]);
+  });
+
+  it("blocks an image from outside the allowed registry", async () => {
+    const foreign = resources.map((r) =>
+      r.type === "kubernetes:apps/v1:Deployment" && r.name === "science"
+        ? {
+            ...r,
+            inputs: JSON.parse(
+              JSON.stringify(r.inputs).replace(
+                "localhost:5000/pyfleet/science@",
+                "ghcr.io/someone/science@",
+              ),
+            ),
+          }
+        : r,
+    );
+    const found = await evaluate(policies, foreign, config);
+    expect(found.violations.map((v) => [v.policy, v.enforcementLevel])).toEqual([
+      ["image-registry", "mandatory"],
+    ]);
+  });
+});
