@@ -9,6 +9,7 @@ import { renderDockerfile } from "./dockerfile";
 import { imagePlan } from "./imagePlan";
 import { promotedImage, type AppOutput } from "./promotion";
 import { PythonImage, type RegistryCredentials } from "./pythonImage";
+import { RegistryTag } from "./registryTag";
 
 /** Arguments of {@link appRelease}. */
 export interface AppReleaseArgs {
@@ -55,11 +56,29 @@ export function appRelease(args: AppReleaseArgs): AppRelease {
       rollback: settings.images.rollback,
       requireSourceMatch: settings.images.requireSourceMatch,
     });
+    // The environment and version tags follow the digest this environment runs; the bytes
+    // are copied in the registry, nothing is rebuilt.
+    const tagNames = [promoted.version, settings.environment].filter(
+      (t): t is string => t !== undefined,
+    );
+    const tags = tagNames.map(
+      (tag) =>
+        new RegistryTag(`${app.name}-tag-${tag === settings.environment ? "env" : "version"}`, {
+          repository: promoted.repository,
+          digest: promoted.digest,
+          tag,
+          ...(args.credentials
+            ? { username: args.credentials.username, password: args.credentials.password }
+            : {}),
+        }),
+    );
     return {
       image: pulumi.output(promoted.image),
       digest: pulumi.output(promoted.digest),
       repository: promoted.repository,
-      tags: pulumi.output([]),
+      tags: pulumi
+        .all(tags.map((t) => t.tag))
+        .apply((names) => names.map((name) => `${promoted.repository}:${name}`)),
       ...(promoted.version !== undefined ? { version: promoted.version } : {}),
       ...(promoted.revision !== undefined ? { revision: promoted.revision } : {}),
       source: { ...promoted.source },

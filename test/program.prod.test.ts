@@ -34,6 +34,7 @@ describe("prod stack (whole program under mocks)", () => {
       "kubernetes:core/v1:Service": 3,
       "kubernetes:networking.k8s.io/v1:Ingress": 3,
       "kubernetes:policy/v1:PodDisruptionBudget": 3,
+      "pulumi-nodejs:dynamic/pyfleet:RegistryTag": 6,
       "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": 3,
     });
     expect(ofType(run.recorded, "docker-build:index:Image")).toHaveLength(0);
@@ -42,6 +43,36 @@ describe("prod stack (whole program under mocks)", () => {
   it("reads staging's outputs through a StackReference on the file backend", () => {
     const [ref] = ofType(run.recorded, "pulumi:pulumi:StackReference");
     expect(ref!.inputs["name"]).toBe("organization/pyfleet/staging");
+  });
+
+  it("tags the promoted digests with the version and the environment in the registry", () => {
+    const tags = ofType(run.recorded, "pulumi-nodejs:dynamic/pyfleet:RegistryTag").map((r) => ({
+      name: r.name,
+      repository: r.inputs["repository"],
+      digest: r.inputs["digest"],
+      tag: r.inputs["tag"],
+    }));
+    const expected = ["dashboard", "vectors", "science"].flatMap((app) => [
+      {
+        name: `${app}-tag-version`,
+        repository: `localhost:5000/pyfleet/${app}`,
+        digest: fakeDigest(app),
+        tag: source[app]!.version,
+      },
+      {
+        name: `${app}-tag-env`,
+        repository: `localhost:5000/pyfleet/${app}`,
+        digest: fakeDigest(app),
+        tag: "prod",
+      },
+    ]);
+    expect(tags).toEqual(expect.arrayContaining(expected));
+    expect(tags).toHaveLength(6);
+    const apps = run.outputs["apps"] as Record<string, { tags: string[] }>;
+    expect(apps["vectors"]!.tags).toEqual([
+      "localhost:5000/pyfleet/vectors:0.3.1",
+      "localhost:5000/pyfleet/vectors:prod",
+    ]);
   });
 
   it("deploys exactly the digests dev runs", () => {
