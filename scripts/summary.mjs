@@ -1,5 +1,6 @@
-// Prints one closing line `N passed, N failed` from vitest's JSON report plus the static
-// checks (type check, lint, format, checker install) recorded by scripts/test.sh.
+// Prints one closing line `N passed, N failed` from vitest's JSON report, the end-to-end
+// harness's report and the static checks (type check, lint, format, checker install)
+// recorded by scripts/test.sh.
 import { existsSync, readFileSync } from "node:fs";
 
 let passed = 0;
@@ -11,6 +12,14 @@ if (existsSync("reports/vitest.json")) {
   if ((report.numTotalTests ?? 0) === 0) failed += 1;
 } else {
   failed += 1;
+}
+if (existsSync("reports/e2e.json")) {
+  const e2e = JSON.parse(readFileSync("reports/e2e.json", "utf8"));
+  passed += e2e.passed ?? 0;
+  failed += e2e.failed ?? 0;
+  for (const check of e2e.checks ?? []) {
+    if (!check.passed) console.log(`e2e failed: ${check.name}`);
+  }
 }
 if (existsSync("reports/static-checks.tsv")) {
   for (const line of readFileSync("reports/static-checks.tsv", "utf8").split("\n")) {

@@ -37,7 +37,18 @@ echo "== vitest"
 npx vitest run --reporter=default --reporter=json --outputFile=reports/vitest.json
 vitest_status=$?
 
+# The real engine end to end (toolchain from the Go module proxy, dockerd, registry, BuildKit),
+# unless PYFLEET_SKIP_E2E=1. Its checks are counted in the summary from reports/e2e.json.
+rm -f reports/e2e.json
+e2e_status=0
+if [ "${PYFLEET_SKIP_E2E:-0}" != "1" ]; then
+  echo "== e2e"
+  node -r ts-node/register/transpile-only test/e2e/harness.ts
+  e2e_status=$?
+fi
+
 node scripts/summary.mjs | tee reports/summary.txt
-if [ "$vitest_status" -ne 0 ] || grep -q $'\tfailed$' reports/static-checks.tsv; then
+if [ "$vitest_status" -ne 0 ] || [ "$e2e_status" -ne 0 ] ||
+  grep -q $'\tfailed$' reports/static-checks.tsv; then
   exit 1
 fi
