@@ -54,9 +54,10 @@ async function putTag(inputs: TagInputs): Promise<void> {
     let response = await fetch(url, { ...init, headers });
     const challenge = response.headers.get("www-authenticate") ?? "";
     if (response.status === 401 && challenge.startsWith("Bearer ")) {
-      const params = Object.fromEntries(
-        [...challenge.slice(7).matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]),
-      );
+      const params: Record<string, string> = {};
+      for (const match of challenge.slice(7).matchAll(/(\w+)="([^"]*)"/g)) {
+        if (match[1] !== undefined && match[2] !== undefined) params[match[1]] = match[2];
+      }
       const tokenUrl = new URL(params["realm"] ?? "");
       if (params["service"]) tokenUrl.searchParams.set("service", params["service"]);
       tokenUrl.searchParams.set("scope", `repository:${name}:pull,push`);
@@ -104,13 +105,13 @@ const provider: pulumi.dynamic.ResourceProvider = {
     await putTag(news);
     return { outs: news };
   },
-  async diff(_id: string, olds: TagInputs, news: TagInputs) {
+  diff(_id: string, olds: TagInputs, news: TagInputs) {
     const changes =
       olds.digest !== news.digest || olds.tag !== news.tag || olds.repository !== news.repository;
-    return {
+    return Promise.resolve({
       changes,
       replaces: olds.tag !== news.tag || olds.repository !== news.repository ? ["tag"] : [],
-    };
+    });
   },
 };
 
