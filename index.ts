@@ -82,8 +82,15 @@ async function program(): Promise<Record<string, unknown>> {
       k8s,
     );
     apps[app.name] = pulumi
-      .all([release.image, release.digest, release.tags, deployed.url, namespace.name])
-      .apply(([image, digest, tags, url, ns]) => ({
+      .all([
+        release.image,
+        release.digest,
+        release.tags,
+        deployed.url,
+        namespace.name,
+        release.promotedAt ?? pulumi.output(undefined),
+      ])
+      .apply(([image, digest, tags, url, ns, promotedAt]) => ({
         image,
         digest,
         repository,
@@ -92,7 +99,7 @@ async function program(): Promise<Record<string, unknown>> {
         tags,
         ...(url !== undefined ? { url } : {}),
         namespace: ns,
-        source,
+        source: { ...source, ...(promotedAt !== undefined ? { promotedAt } : {}) },
       }));
   }
 

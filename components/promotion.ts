@@ -23,7 +23,12 @@ export interface AppOutput {
   /** Namespace the app runs in. */
   namespace: string;
   /** Where the digest came from. */
-  source: { stack: string; kind: "build" | "promotion" | "pin" | "rollback" };
+  source: {
+    stack: string;
+    kind: "build" | "promotion" | "pin" | "rollback";
+    /** When the environment's registry tag was pointed at this digest. */
+    promotedAt?: string;
+  };
 }
 
 /** The digest an environment deploys for one app, and where it came from. */

@@ -99,11 +99,14 @@ async function putTag(inputs: TagInputs): Promise<void> {
 const provider: pulumi.dynamic.ResourceProvider = {
   async create(inputs: TagInputs) {
     await putTag(inputs);
-    return { id: `${inputs.repository}:${inputs.tag}`, outs: inputs };
+    return {
+      id: `${inputs.repository}:${inputs.tag}`,
+      outs: { ...inputs, taggedAt: new Date().toISOString() },
+    };
   },
   async update(_id: string, _olds: TagInputs, news: TagInputs) {
     await putTag(news);
-    return { outs: news };
+    return { outs: { ...news, taggedAt: new Date().toISOString() } };
   },
   diff(_id: string, olds: TagInputs, news: TagInputs) {
     const changes =
@@ -121,6 +124,8 @@ export class RegistryTag extends pulumi.dynamic.Resource {
   declare readonly tag: pulumi.Output<string>;
   /** The digest it resolves to. */
   declare readonly digest: pulumi.Output<string>;
+  /** When the tag was last pointed at this digest (the time of promotion). */
+  declare readonly taggedAt: pulumi.Output<string>;
 
   constructor(name: string, args: RegistryTagArgs, opts?: pulumi.CustomResourceOptions) {
     super(
@@ -129,6 +134,8 @@ export class RegistryTag extends pulumi.dynamic.Resource {
       {
         ...args,
         ...(args.password !== undefined ? { password: pulumi.secret(args.password) } : {}),
+        // Output only: set by the provider when it writes the tag.
+        taggedAt: undefined,
       },
       { ...opts, additionalSecretOutputs: ["password"] },
       "pyfleet",

@@ -45,6 +45,8 @@ export interface AppRelease {
   revision?: string;
   /** Provenance. */
   source: AppOutput["source"];
+  /** When this environment's tag was pointed at the digest (promotions only). */
+  promotedAt?: pulumi.Output<string>;
 }
 
 /** Builds the app's image (build mode) or picks the promoted digest (promote mode). */
@@ -82,6 +84,7 @@ export function appRelease(args: AppReleaseArgs): AppRelease {
       ...(promoted.version !== undefined ? { version: promoted.version } : {}),
       ...(promoted.revision !== undefined ? { revision: promoted.revision } : {}),
       source: { ...promoted.source },
+      ...(tags.at(-1) ? { promotedAt: tags.at(-1)!.taggedAt } : {}),
     };
   }
   const plan = imagePlan({

@@ -88,7 +88,7 @@ describe("staging stack (whole program under mocks)", () => {
       version: "0.3.1",
       revision: source["vectors"]!.revision,
       namespace: "pyfleet-staging",
-      source: { stack: "dev", kind: "promotion" },
+      source: { stack: "dev", kind: "promotion", promotedAt: "2026-11-01T12:00:00.000Z" },
     });
   });
 
