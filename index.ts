@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AppNamespace } from "./components/appNamespace";
 import { isRenderMode, kubernetesProvider } from "./components/cluster";
-import { qualifiedStackName, type AppOutput } from "./components/promotion";
+import { checkPromotions, qualifiedStackName, type AppOutput } from "./components/promotion";
 import { PythonApp } from "./components/pythonApp";
 import { appRelease } from "./components/release";
 import { loadStack, projectRoot } from "./stacks/load";
@@ -16,6 +16,19 @@ async function program(): Promise<Record<string, unknown>> {
   const loaded = loadStack();
   const { settings } = loaded;
   const render = isRenderMode(settings.cluster);
+
+  let sourceApps: Record<string, AppOutput> | undefined;
+  if (settings.images.mode === "promote") {
+    const { organization, fromStack } = settings.images;
+    const source = new pulumi.StackReference(`source-${fromStack}`, {
+      name: qualifiedStackName(organization, settings.project, fromStack),
+    });
+    sourceApps = (await source.getOutputDetails("apps")).value as typeof sourceApps;
+    // Every app's digest is settled before any object is created, so a missing app or a
+    // guard violation fails the update with nothing changed.
+    checkPromotions(settings, sourceApps);
+  }
+
   const k8s = {
     providers: {
       kubernetes: kubernetesProvider("k8s", {
@@ -43,15 +56,6 @@ async function program(): Promise<Record<string, unknown>> {
     },
     k8s,
   );
-
-  let sourceApps: Record<string, AppOutput> | undefined;
-  if (settings.images.mode === "promote") {
-    const { organization, fromStack } = settings.images;
-    const source = new pulumi.StackReference(`source-${fromStack}`, {
-      name: qualifiedStackName(organization, settings.project, fromStack),
-    });
-    sourceApps = (await source.getOutputDetails("apps")).value as typeof sourceApps;
-  }
 
   const apps: Record<string, pulumi.Output<AppOutput>> = {};
   for (const app of settings.apps) {

@@ -134,3 +134,32 @@ function fromRef(
 export function qualifiedStackName(organization: string, project: string, stack: string): string {
   return stack.includes("/") ? stack : `${organization}/${project}/${stack}`;
 }
+
+/**
+ * Resolves every app's promoted image up front and throws one error listing every problem
+ * (missing apps, guard violations), so a promotion fails before it changes anything.
+ */
+export function checkPromotions(
+  settings: {
+    apps: readonly { name: string }[];
+    images: { mode: "build" } | ({ mode: "promote"; fromStack: string } & PromotionPolicy);
+  },
+  sourceApps: Readonly<Record<string, AppOutput>> | undefined,
+): void {
+  if (settings.images.mode !== "promote") return;
+  const images = settings.images;
+  const problems: string[] = [];
+  for (const app of settings.apps) {
+    try {
+      promotedImage(app.name, images.fromStack, sourceApps, images);
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+  }
+  if (problems.length > 0) {
+    throw new Error(
+      `promotion from ${images.fromStack} refused; nothing was changed:\n` +
+        problems.map((p) => `  - ${p}`).join("\n"),
+    );
+  }
+}

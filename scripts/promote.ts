@@ -1,6 +1,7 @@
 /**
  * Promotes the digests one environment runs to the next:
  *   npm run promote -- <staging|prod> [--yes] [--config-file <file>]
+ *                      [--policy-pack <dir> --policy-pack-config <file>]
  * Shows, per app, the version, SHA and digest the target runs now and what it will run, asks
  * for confirmation unless --yes, then runs `up` of the target stack (which reads the source
  * stack's outputs and deploys exactly those digests).
@@ -27,9 +28,15 @@ function outputs(stack: string, extra: string[]): Record<string, AppOutput> {
 
 async function main(argv: string[]): Promise<number> {
   const yes = argv.includes("--yes");
-  const configIndex = argv.indexOf("--config-file");
-  const extra = configIndex >= 0 ? ["--config-file", argv[configIndex + 1] ?? ""] : [];
-  const target = argv.find((a, i) => !a.startsWith("--") && argv[i - 1] !== "--config-file");
+  // Options with a value that are passed on to the runner.
+  const passOn = ["--config-file", "--policy-pack", "--policy-pack-config"];
+  const extra: string[] = [];
+  const policy: string[] = [];
+  argv.forEach((arg, i) => {
+    if (!passOn.includes(arg)) return;
+    (arg === "--config-file" ? extra : policy).push(arg, argv[i + 1] ?? "");
+  });
+  const target = argv.find((a, i) => !a.startsWith("--") && !passOn.includes(argv[i - 1] ?? ""));
   if (target !== "staging" && target !== "prod") {
     process.stderr.write("usage: npm run promote -- <staging|prod> [--yes]\n");
     return 2;
@@ -60,7 +67,7 @@ async function main(argv: string[]): Promise<number> {
       return 1;
     }
   }
-  execFileSync(process.execPath, [...RUNNER, "up", target, "--yes", ...extra], {
+  execFileSync(process.execPath, [...RUNNER, "up", target, "--yes", ...extra, ...policy], {
     stdio: "inherit",
     cwd: ROOT,
   });

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { promotedImage, qualifiedStackName, splitDigestRef } from "../components/promotion";
+import {
+  checkPromotions,
+  promotedImage,
+  qualifiedStackName,
+  splitDigestRef,
+} from "../components/promotion";
 import { devOutputs } from "./support/fixtures";
 import { fakeDigest } from "./support/mocks";
 
@@ -69,5 +74,31 @@ describe("promotedImage", () => {
     expect(qualifiedStackName("organization", "pyfleet", "acme/pyfleet/dev")).toBe(
       "acme/pyfleet/dev",
     );
+  });
+});
+
+describe("checkPromotions", () => {
+  it("lists every refused app at once, before anything is created", () => {
+    const settings = {
+      apps: [{ name: "vectors" }, { name: "reports" }],
+      images: {
+        mode: "promote" as const,
+        fromStack: "staging",
+        pins: { vectors: older },
+        rollback: {},
+        requireSourceMatch: true,
+      },
+    };
+    expect(() => checkPromotions(settings, staging)).toThrow(
+      "promotion from staging refused; nothing was changed:\n" +
+        `  - app "vectors": ${fakeDigest("vectors-0.3.0")} is not the digest staging runs now (${fakeDigest("vectors")}); promote it to staging first, or roll back explicitly with pyfleet:images.rollback.vectors\n` +
+        '  - app "reports" is missing from the outputs of stack "staging" (it exports: dashboard, vectors, science); deploy it to staging first, or pin a digest with pyfleet:images.pins.reports',
+    );
+    expect(() =>
+      checkPromotions({ ...settings, apps: [{ name: "dashboard" }] }, staging),
+    ).not.toThrow();
+    expect(() =>
+      checkPromotions({ apps: [{ name: "x" }], images: { mode: "build" } }, undefined),
+    ).not.toThrow();
   });
 });
