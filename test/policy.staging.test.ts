@@ -2,76 +2,25 @@
  * The staging stack's whole program under mocks, every registered resource fed through every policy
  * with policy/config/staging.json: the components and the pack agree when nothing is reported.
  */
-import { readFileSync } from "node:fs";
-import * as path from "node:path";
-import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  durationSeconds,
   evaluate,
   type EngineResource,
   type Evaluation,
   type PackConfigFile,
 } from "../policy/evaluate";
 import { policies } from "../policy/policies";
-import { stackFileConfig } from "./support/mocks";
-import { runProgram, type ProgramRun } from "./support/program";
 import { devOutputs } from "./support/fixtures";
+import { policyRun } from "./support/policyRun";
 
-const STACK = "staging";
-const config = JSON.parse(
-  readFileSync(path.resolve(__dirname, "..", "policy", "config", `${STACK}.json`), "utf8"),
-) as PackConfigFile;
-
-// The mock monitor drops resource options; the engine hands customTimeouts to the analyzer.
-const timeouts = new Map<string, { create: string; update: string }>();
-const register = Object.getOwnPropertyDescriptor(MockMonitor.prototype, "registerResource")!
-  .value as (this: MockMonitor, req: any, callback: any) => Promise<void>;
-MockMonitor.prototype.registerResource = function (this: MockMonitor, req: any, callback: any) {
-  const t = req.getCustomtimeouts();
-  timeouts.set(`${req.getType()}::${req.getName()}`, {
-    create: t?.getCreate() ?? "",
-    update: t?.getUpdate() ?? "",
-  });
-  return register.call(this, req, callback);
-};
-
-let run: ProgramRun;
 let resources: EngineResource[];
 let result: Evaluation;
+let config: PackConfigFile;
 
 beforeAll(async () => {
-  run = await runProgram({
-    stack: STACK,
-    config: stackFileConfig(STACK),
-    stackOutputs: { "organization/pyfleet/dev": { apps: devOutputs() } },
-  });
-  const provider = run.recorded.find((r) => r.type === "pulumi:providers:kubernetes")!;
-  resources = run.recorded.map((r) => {
-    const t = timeouts.get(`${r.type}::${r.name}`);
-    return {
-      type: r.type,
-      name: r.name,
-      urn: `urn:pulumi:${STACK}::pyfleet::${r.type}::${r.name}`,
-      inputs: r.inputs,
-      outputs: r.state,
-      customTimeouts: {
-        createSeconds: durationSeconds(t?.create ?? ""),
-        updateSeconds: durationSeconds(t?.update ?? ""),
-      },
-      ...(r.type.startsWith("kubernetes:")
-        ? {
-            provider: {
-              type: provider.type,
-              name: provider.name,
-              urn: "urn:k8s",
-              props: provider.inputs,
-            },
-          }
-        : {}),
-    };
-  });
-  result = await evaluate(policies, resources, config);
+  ({ resources, result, config } = await policyRun("staging", {
+    "organization/pyfleet/dev": { apps: devOutputs() },
+  }));
 });
 
 describe("policy pack on the staging stack (whole program under mocks)", () => {
