@@ -5,9 +5,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AppNamespace } from "./components/appNamespace";
 import { isRenderMode, kubernetesProvider } from "./components/cluster";
-import { checkPromotions, qualifiedStackName, type AppOutput } from "./components/promotion";
+import { checkPromotions, qualifiedStackName, type AppOutput } from "./model/promotion";
 import { PythonApp } from "./components/pythonApp";
-import { appRelease } from "./components/release";
+import { appRelease } from "./components/appRelease";
 import { loadStack, projectRoot } from "./stacks/load";
 import { awaitTimeoutSeconds } from "./stacks/settings";
 

@@ -9,11 +9,11 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { appendFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { renderDockerfile } from "../components/dockerfile";
-import { imagePlan } from "../components/imagePlan";
+import { renderDockerfile } from "../model/dockerfile";
+import { imagePlan } from "../model/imagePlan";
 import { offlineSettings } from "../stacks/offline";
-import { ROOT, localOverrides, startLocalEnv, writeOverlayConfig } from "../scripts/local-env";
-import { LOCAL_PASSPHRASE } from "../scripts/local-env";
+import { ROOT, localOverrides, startLocalEnv, writeOverlayConfig } from "../infra/localEnv";
+import { LOCAL_PASSPHRASE } from "../infra/localEnv";
 
 function seconds(fn: () => void): number {
   const started = process.hrtime.bigint();

@@ -4,7 +4,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { POD_SECURITY_LABELS, defaultDenySpec } from "./workload";
+import { POD_SECURITY_LABELS, defaultDenySpec } from "../model/workload";
 
 /** Fixed name of the registry pull secret: operators create it themselves in render mode. */
 export const PULL_SECRET_NAME = "pyfleet-registry";

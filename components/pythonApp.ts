@@ -6,7 +6,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { AppSettings, Environment, RolloutSettings } from "../stacks/types";
-import { KIND_PRESETS } from "./presets";
+import { KIND_PRESETS } from "../stacks/presets";
 import {
   ANNOTATIONS,
   appLabels,
@@ -17,7 +17,7 @@ import {
   networkPolicySpec,
   pdbSpec,
   serviceSpec,
-} from "./workload";
+} from "../model/workload";
 
 /** Arguments of {@link PythonApp}. */
 export interface PythonAppArgs {

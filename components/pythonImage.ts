@@ -5,7 +5,7 @@
  */
 import * as dockerBuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
-import { PIP_CONF_SECRET } from "./dockerfile";
+import { PIP_CONF_SECRET } from "../model/dockerfile";
 
 /** Registry credentials for pushes and cache. */
 export interface RegistryCredentials {

@@ -7,4 +7,4 @@ cd "$(dirname "$0")/.." || exit 1
 if [ ! -d node_modules/@pulumi/pulumi ]; then
   npm ci --no-audit --no-fund
 fi
-exec node -r ts-node/register/transpile-only scripts/quickstart.ts "$@"
+exec node -r ts-node/register/transpile-only cli/quickstart.ts "$@"

@@ -5,9 +5,9 @@
  */
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
-import { KIND_PRESETS, defaultStartupBudgetSeconds } from "../components/presets";
-import { REQUIRED_DOCKERIGNORE, missingDockerignorePatterns } from "../components/dockerfile";
-import { validateTagPart } from "../components/tags";
+import { KIND_PRESETS, defaultStartupBudgetSeconds } from "./presets";
+import { REQUIRED_DOCKERIGNORE, missingDockerignorePatterns } from "../model/dockerfile";
+import { validateTagPart } from "../model/tags";
 import {
   AWAIT_MARGIN_SECONDS,
   DEFAULT_BASE_IMAGES,

@@ -1,6 +1,6 @@
 /**
  * End-to-end harness on the real engine: the Pulumi CLI and providers built from the Go module
- * proxy, a real dockerd, registry and BuildKit on loopback (scripts/local-env.ts), and the
+ * proxy, a real dockerd, registry and BuildKit on loopback (infra/localEnv.ts), and the
  * program run exactly as `npm run pulumi` runs it. Works on a copy of the project in a temp
  * folder, so changing app code and stack config never touches the checkout.
  *
@@ -27,7 +27,7 @@ import {
   startLocalEnv,
   writeOverlayConfig,
   type LocalEnv,
-} from "../../scripts/local-env";
+} from "../../infra/localEnv";
 
 interface Check {
   name: string;

@@ -5,7 +5,7 @@
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { SHUTDOWN_SECONDS } from "../../components/workload";
+import { SHUTDOWN_SECONDS } from "../../model/workload";
 import { DEFAULT_UID } from "../../stacks/environments";
 import type { Recorded } from "./mocks";
 import { ofType } from "./mocks";
@@ -310,7 +310,7 @@ export function checklistSuite(stack: string, getRun: () => ProgramRun): void {
 export function manifestToolSuite(stack: string, getDir: () => string): void {
   describe(`independent checkers on the ${stack} manifests`, () => {
     it("K27 passes the strict Kubernetes schema and kube-score with no critical finding", () => {
-      const script = path.resolve(__dirname, "..", "..", "scripts", "check-manifests.sh");
+      const script = path.resolve(__dirname, "..", "..", "ci", "check-manifests.sh");
       const result = spawnSync("bash", [script, getDir()], { encoding: "utf8" });
       const output = `${result.stdout}\n${result.stderr}`;
       expect(output).toMatch(/kubeconform/);

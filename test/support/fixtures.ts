@@ -1,7 +1,7 @@
 /**
  * Stack outputs of a source environment, as a StackReference would return them.
  */
-import type { AppOutput } from "../../components/promotion";
+import type { AppOutput } from "../../model/promotion";
 import { fakeDigest } from "./mocks";
 
 /** Outputs dev would export after building the three example apps. */

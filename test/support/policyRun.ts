@@ -12,7 +12,7 @@ import {
   type EngineResource,
   type Evaluation,
   type PackConfigFile,
-} from "../../policy/evaluate";
+} from "./evaluate";
 import { policies } from "../../policy/policies";
 import type { MockOptions } from "./mocks";
 import { stackFileConfig } from "./mocks";

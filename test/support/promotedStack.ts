@@ -3,7 +3,7 @@
  * exact objects, no image build, the StackReference, the registry tags and the digests.
  */
 import { describe, expect, it } from "vitest";
-import type { AppOutput } from "../../components/promotion";
+import type { AppOutput } from "../../model/promotion";
 import { countByType, fakeDigest, ofType } from "./mocks";
 import type { ProgramRun } from "./program";
 

@@ -1,0 +1,35 @@
+// Prints one closing line `N passed, N failed` from vitest's JSON report, the end-to-end
+// harness's report and the static checks (type check, lint, format, checker install)
+// recorded by ci/test.sh.
+import { existsSync, readFileSync } from "node:fs";
+
+let passed = 0;
+let failed = 0;
+if (existsSync("reports/vitest.json")) {
+  const report = JSON.parse(readFileSync("reports/vitest.json", "utf8"));
+  passed += report.numPassedTests ?? 0;
+  failed += (report.numFailedTests ?? 0) + (report.numRuntimeErrorTestSuites ?? 0);
+  if ((report.numTotalTests ?? 0) === 0) failed += 1;
+} else {
+  failed += 1;
+}
+if (existsSync("reports/e2e.json")) {
+  const e2e = JSON.parse(readFileSync("reports/e2e.json", "utf8"));
+  passed += e2e.passed ?? 0;
+  failed += e2e.failed ?? 0;
+  for (const check of e2e.checks ?? []) {
+    if (!check.passed) console.log(`e2e failed: ${check.name}`);
+  }
+}
+if (existsSync("reports/static-checks.tsv")) {
+  for (const line of readFileSync("reports/static-checks.tsv", "utf8").split("\n")) {
+    const [name, status] = line.split("\t");
+    if (!name) continue;
+    if (status === "passed") passed += 1;
+    else {
+      failed += 1;
+      console.log(`check failed: ${name}`);
+    }
+  }
+}
+console.log(`${passed} passed, ${failed} failed`);

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The project's test command (README Quick start, `npm test`, and .ci/run):
+# installs the pinned checkers into a cache outside the repo, then runs the type check, lint,
+# format check and the vitest suite (which also runs hadolint, the strict Kubernetes schema
+# check and kube-score on everything the program generates).
+# Every step runs even when an earlier one fails; results land in reports/ and the script
+# exits non-zero if any step failed.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+mkdir -p reports
+: >reports/static-checks.tsv
+
+step() {
+  local name=$1
+  shift
+  echo "== ${name}"
+  if "$@"; then
+    printf '%s\tpassed\n' "$name" >>reports/static-checks.tsv
+  else
+    printf '%s\tfailed\n' "$name" >>reports/static-checks.tsv
+  fi
+}
+
+step "install checkers" bash ci/install-checkers.sh
+# shellcheck source=/dev/null
+source ci/checkers-env.sh
+step "typecheck" npx tsc --noEmit -p tsconfig.json
+step "lint" npx eslint .
+step "format" npx prettier --check .
+# The linter for these scripts comes from Debian; CI machines start without it.
+if ! command -v shellcheck >/dev/null 2>&1; then
+  step "install shellcheck" bash -c "apt-get update -qq && apt-get install -y -qq shellcheck >/dev/null"
+fi
+step "shellcheck" shellcheck scripts/*.sh ci/*.sh infra/*.sh infra/bin/* .ci/run
+step "actionlint" actionlint
+echo "== vitest"
+npx vitest run --reporter=default --reporter=json --outputFile=reports/vitest.json
+vitest_status=$?
+
+# The real engine end to end (toolchain from the Go module proxy, dockerd, registry, BuildKit),
+# unless PYFLEET_SKIP_E2E=1. Its checks are counted in the summary from reports/e2e.json.
+rm -f reports/e2e.json
+e2e_status=0
+if [ "${PYFLEET_SKIP_E2E:-0}" != "1" ]; then
+  echo "== e2e"
+  node -r ts-node/register/transpile-only test/e2e/harness.ts
+  e2e_status=$?
+fi
+
+node ci/summary.mjs | tee reports/summary.txt
+if [ "$vitest_status" -ne 0 ] || [ "$e2e_status" -ne 0 ] ||
+  grep -q $'\tfailed$' reports/static-checks.tsv; then
+  exit 1
+fi

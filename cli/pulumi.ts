@@ -1,0 +1,222 @@
+/**
+ * Runs pyfleet through the Pulumi Automation API with the program in this process:
+ *   npm run pulumi -- <preview|up|destroy|refresh|outputs> <stack> [--diff] [--yes] [--json]
+ *                     [--policy-pack <dir>] [--policy-pack-config <file>] [--target <urn>]...
+ *                     [--config-file <file>]
+ *
+ * The Automation API's inline host speaks the language-host protocol itself, so only the
+ * Pulumi CLI and the provider plugins are needed (no separate Node.js language host). Without
+ * PULUMI_BACKEND_URL the state goes to `.pulumi-state/` in the repo (a file backend) and
+ * secrets use the passphrase provider with the local-only passphrase below.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import * as path from "node:path";
+import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
+import { LOCAL_PASSPHRASE } from "../infra/localEnv";
+
+const ROOT = path.resolve(__dirname, "..");
+const OPERATIONS = ["preview", "up", "destroy", "refresh", "outputs"] as const;
+type Operation = (typeof OPERATIONS)[number];
+
+interface Options {
+  operation: Operation;
+  stack: string;
+  diff: boolean;
+  yes: boolean;
+  json: boolean;
+  policyPacks: string[];
+  policyPackConfigs: string[];
+  targets: string[];
+  configFile?: string;
+}
+
+function parseArgs(argv: string[]): Options {
+  const args = [...argv];
+  const positional: string[] = [];
+  const flags: Omit<Options, "operation" | "stack"> = {
+    diff: false,
+    yes: false,
+    json: false,
+    policyPacks: [],
+    policyPackConfigs: [],
+    targets: [],
+  };
+  while (args.length > 0) {
+    const arg = args.shift()!;
+    if (arg === "--diff") flags.diff = true;
+    else if (arg === "--yes" || arg === "-y") flags.yes = true;
+    else if (arg === "--json") flags.json = true;
+    else if (arg === "--policy-pack") flags.policyPacks.push(path.resolve(args.shift() ?? ""));
+    else if (arg === "--policy-pack-config") {
+      flags.policyPackConfigs.push(path.resolve(args.shift() ?? ""));
+    } else if (arg === "--target") flags.targets.push(args.shift() ?? "");
+    else if (arg === "--config-file") flags.configFile = path.resolve(args.shift() ?? "");
+    else if (arg.startsWith("-")) throw new Error(`unknown option ${arg}`);
+    else positional.push(arg);
+  }
+  const [operation, stack] = positional as [Operation | undefined, string | undefined];
+  if (!operation || !OPERATIONS.includes(operation) || !stack || positional.length > 2) {
+    throw new Error(
+      `usage: npm run pulumi -- <${OPERATIONS.join("|")}> <stack> [--diff] [--yes] [--json] ` +
+        "[--policy-pack <dir>] [--policy-pack-config <file>] [--target <urn>] [--config-file <file>]",
+    );
+  }
+  return { operation, stack, ...flags };
+}
+
+/** Finds the Pulumi CLI: PULUMI_HOME-style override, the built toolchain, or PATH. */
+function pulumiBin(): string | undefined {
+  const explicit = process.env["PYFLEET_PULUMI_BIN"];
+  if (explicit) return explicit;
+  const script = path.join(ROOT, "scripts", "pulumi-toolchain.sh");
+  try {
+    const out = execFileSync("bash", [script, "--print-versions"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    const bin = /^TOOLCHAIN_BIN=(.+)$/m.exec(out)?.[1];
+    if (bin && existsSync(path.join(bin, "pulumi"))) return bin;
+  } catch {
+    // Not built here: fall back to a pulumi on PATH.
+  }
+  return undefined;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const options = parseArgs(argv);
+  const bin = pulumiBin();
+  const env: Record<string, string> = {
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION:
+      process.env["PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"] ?? (bin ? "true" : "false"),
+  };
+  // infra/bin holds the analyzer shim that runs Node.js policy packs without a language host.
+  const shims = path.join(ROOT, "scripts", "bin");
+  env["PATH"] = [bin, shims, process.env["PATH"] ?? ""].filter(Boolean).join(":");
+  if (!process.env["PULUMI_BACKEND_URL"] && !process.env["PULUMI_ACCESS_TOKEN"]) {
+    const state = path.join(ROOT, ".pulumi-state");
+    mkdirSync(state, { recursive: true });
+    env["PULUMI_BACKEND_URL"] = `file://${state}`;
+    if (!process.env["PULUMI_CONFIG_PASSPHRASE"] && !process.env["PULUMI_CONFIG_PASSPHRASE_FILE"]) {
+      env["PULUMI_CONFIG_PASSPHRASE"] = LOCAL_PASSPHRASE;
+    }
+  }
+  for (const [key, value] of Object.entries(env)) process.env[key] = value;
+
+  const pulumiCommand = await PulumiCommand.get({
+    ...(bin ? { root: path.dirname(bin) } : {}),
+    skipVersionCheck: true,
+  });
+  // The program is the same module `pulumi up` runs from index.ts.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const program = require(path.join(ROOT, "index")) as () => Promise<Record<string, unknown>>;
+  const stack: Stack = await LocalWorkspace.createOrSelectStack(
+    { stackName: options.stack, projectName: "pyfleet", program },
+    { workDir: ROOT, pulumiCommand, envVars: env },
+  );
+  const onOutput = (out: string) => process.stdout.write(out);
+  const common = {
+    onOutput,
+    ...(options.policyPacks.length > 0 ? { policyPacks: options.policyPacks } : {}),
+    ...(options.policyPackConfigs.length > 0
+      ? { policyPackConfigs: options.policyPackConfigs }
+      : {}),
+    ...(options.targets.length > 0 ? { target: options.targets } : {}),
+    ...(options.configFile ? { configFile: options.configFile } : {}),
+  };
+  switch (options.operation) {
+    case "preview": {
+      if (options.json) {
+        // The same shape as `pulumi preview --json`, built from the engine's step events; the
+        // human-readable progress goes to stderr.
+        const steps: PreviewStep[] = [];
+        const result = await stack.preview({
+          ...common,
+          onOutput: (out: string) => process.stderr.write(out),
+          onEvent: (event) => {
+            const meta = event.resourcePreEvent?.metadata;
+            if (!meta) return;
+            steps.push({
+              op: meta.op,
+              urn: meta.urn,
+              type: meta.type,
+              ...(meta.old
+                ? { oldState: { inputs: meta.old.inputs, outputs: meta.old.outputs } }
+                : {}),
+              ...(meta.new ? { newState: { inputs: meta.new.inputs } } : {}),
+              ...(meta.diffs ? { diffReasons: meta.diffs } : {}),
+            });
+          },
+        });
+        process.stdout.write(
+          `${JSON.stringify({ steps, changeSummary: result.changeSummary }, null, 2)}\n`,
+        );
+        return 0;
+      }
+      const result = await stack.preview({ ...common, diff: options.diff });
+      process.stdout.write(`\nchanges: ${JSON.stringify(result.changeSummary)}\n`);
+      return 0;
+    }
+    case "up": {
+      if (!options.yes) {
+        process.stderr.write(
+          "refusing to update without --yes (run preview first to see the changes)\n",
+        );
+        return 2;
+      }
+      const result = await stack.up({ ...common, diff: options.diff });
+      process.stdout.write(`\n${JSON.stringify(summarise(result.outputs), null, 2)}\n`);
+      return 0;
+    }
+    case "destroy": {
+      if (!options.yes) {
+        process.stderr.write("refusing to destroy without --yes\n");
+        return 2;
+      }
+      await stack.destroy({
+        onOutput,
+        ...(options.configFile ? { configFile: options.configFile } : {}),
+      });
+      return 0;
+    }
+    case "refresh":
+      await stack.refresh({
+        onOutput,
+        ...(options.configFile ? { configFile: options.configFile } : {}),
+      });
+      return 0;
+    case "outputs":
+      process.stdout.write(`${JSON.stringify(summarise(await stack.outputs()), null, 2)}\n`);
+      return 0;
+  }
+}
+
+/** One step of a preview, as `pulumi preview --json` reports it. */
+interface PreviewStep {
+  op: string;
+  urn: string;
+  type: string;
+  oldState?: { inputs: Record<string, unknown>; outputs: Record<string, unknown> };
+  newState?: { inputs: Record<string, unknown> };
+  diffReasons?: string[];
+}
+
+function summarise(
+  outputs: Record<string, { value: unknown; secret: boolean }>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, output] of Object.entries(outputs))
+    out[key] = output.secret ? "[secret]" : output.value;
+  return out;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import { formatPlan, promotionPlan } from "../../cli/promotionPlan";
+import { devOutputs } from "../support/fixtures";
+import { fakeDigest } from "../support/mocks";
+
+describe("promotionPlan", () => {
+  it("shows old -> new version, SHA and digest per app, and what stays", () => {
+    const source = devOutputs("staging");
+    const target = devOutputs("prod");
+    target["vectors"] = {
+      ...target["vectors"]!,
+      version: "0.3.0",
+      revision: "1".repeat(40),
+      digest: fakeDigest("vectors-0.3.0"),
+    };
+    delete target["science"];
+    const rows = promotionPlan(source, target);
+    expect(rows).toEqual([
+      {
+        app: "dashboard",
+        from: expect.stringContaining("1.2.0 · sha-89abcde"),
+        to: expect.any(String),
+        changes: false,
+      },
+      {
+        app: "vectors",
+        from: `0.3.0 · sha-1111111 · ${fakeDigest("vectors-0.3.0").slice(0, 19)}`,
+        to: `0.3.1 · sha-89abcde · ${fakeDigest("vectors").slice(0, 19)}`,
+        changes: true,
+      },
+      { app: "science", from: "not deployed", to: expect.stringContaining("0.9.0"), changes: true },
+    ]);
+    const text = formatPlan("staging", "prod", rows);
+    expect(text).toContain("Promotion staging -> prod:");
+    expect(text).toMatch(/vectors\s+0\.3\.0 · sha-1111111 · sha256:\w+ {2}-> {2}0\.3\.1/);
+    expect(text).toMatch(/dashboard\s+1\.2\.0 .* \(unchanged\)/);
+  });
+
+  it("flags apps the source no longer has", () => {
+    const rows = promotionPlan({}, devOutputs("prod"));
+    expect(rows.every((r) => r.changes && r.to === "removed (not in the source stack)")).toBe(true);
+  });
+});
