@@ -14,7 +14,11 @@ import type {
   StackValidationArgs,
 } from "@pulumi/policy";
 import { UnknownValueError, unknownCheckingProxy } from "@pulumi/policy";
-import { appliesTo, type PyfleetResourcePolicy, type PyfleetStackPolicy } from "../../policy/framework";
+import {
+  appliesTo,
+  type PyfleetResourcePolicy,
+  type PyfleetStackPolicy,
+} from "../../policy/framework";
 
 /** A `--policy-pack-config` file: `all` and per-policy entries. */
 export type PackConfigFile = Record<

@@ -5,7 +5,14 @@ import type { PythonApp as PythonAppType } from "../../components/pythonApp";
 import type { PythonImage as PythonImageType } from "../../components/pythonImage";
 import { resolveSettings } from "../../stacks/settings";
 import type { AppSettings } from "../../stacks/types";
-import { installMocks, ofType, resolve, secretValue, settle, type Recorded } from "../support/mocks";
+import {
+  installMocks,
+  ofType,
+  resolve,
+  secretValue,
+  settle,
+  type Recorded,
+} from "../support/mocks";
 import { sources } from "../support/sources";
 
 let recorded: Recorded[];
