@@ -7,7 +7,7 @@ import { AppNamespace } from "./components/appNamespace";
 import { isRenderMode, kubernetesProvider } from "./components/cluster";
 import { checkPromotions, qualifiedStackName, type AppOutput } from "./model/promotion";
 import { PythonApp } from "./components/pythonApp";
-import { appRelease } from "./components/appRelease";
+import { AppRelease } from "./components/appRelease";
 import { loadStack, projectRoot } from "./stacks/load";
 import { awaitTimeoutSeconds } from "./stacks/settings";
 
@@ -59,7 +59,7 @@ async function program(): Promise<Record<string, unknown>> {
 
   const apps: Record<string, pulumi.Output<AppOutput>> = {};
   for (const app of settings.apps) {
-    const release = appRelease({
+    const release = new AppRelease(app.name, {
       app,
       settings,
       root: projectRoot(),
@@ -92,7 +92,7 @@ async function program(): Promise<Record<string, unknown>> {
         release.tags,
         deployed.url,
         namespace.name,
-        release.promotedAt ?? pulumi.output(undefined),
+        release.promotedAt,
       ])
       .apply(([image, digest, tags, url, ns, promotedAt]) => ({
         image,

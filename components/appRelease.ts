@@ -1,6 +1,8 @@
 /**
  * Where one app's image comes from in this environment: built here from source, or promoted
  * by digest from the previous environment's stack outputs (a pin overrides for rollback).
+ * The component parents the docker-build image (through PythonImage) or the registry-side
+ * tags, so `pulumi stack --show-urns` shows each app's release under one node.
  */
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -11,114 +13,144 @@ import { promotedImage, type AppOutput } from "../model/promotion";
 import { PythonImage, type RegistryCredentials } from "./pythonImage";
 import { RegistryTag } from "./registryTag";
 
-/** Arguments of {@link appRelease}. */
+/** Arguments of {@link AppRelease}. */
 export interface AppReleaseArgs {
-  /** The app. */
+  /** The app, as resolved by the stack's settings. */
   app: AppSettings;
-  /** Stack settings. */
+  /** Stack settings (mode, registry, build and tag policy). */
   settings: Settings;
   /** Project root, to locate the build context. */
   root: string;
-  /** Registry credentials (password a secret). */
+  /** Registry credentials (password a secret). @default anonymous */
   credentials?: RegistryCredentials;
-  /** pip.conf secret for private indexes. */
+  /** pip.conf secret for private indexes. @default none */
   pipConf?: pulumi.Output<string>;
-  /** Source repository URL for the OCI labels. */
+  /** Source repository URL for the OCI labels. @default no source label */
   sourceUrl?: string;
-  /** Outputs of the source stack when promoting. */
+  /** Outputs of the source stack when promoting. @default none (build mode) */
   sourceApps?: Readonly<Record<string, AppOutput>>;
 }
 
-/** The image an app deploys and its provenance. */
-export interface AppRelease {
-  /** `<repository>@sha256:...`. */
-  image: pulumi.Output<string>;
-  /** `sha256:...`. */
-  digest: pulumi.Output<string>;
-  /** Repository. */
-  repository: string;
-  /** Pushed tag references (empty when promoted). */
-  tags: pulumi.Output<string[]>;
-  /** Version. */
-  version?: string;
-  /** Git SHA. */
-  revision?: string;
-  /** Provenance. */
-  source: AppOutput["source"];
-  /** When this environment's tag was pointed at the digest (promotions only). */
-  promotedAt?: pulumi.Output<string>;
-}
+/**
+ * Until this component existed, the image and the registry tags were created at the stack
+ * root. Each child says so in an alias, so it keeps its identity (the docker-build Image under
+ * PythonImage inherits the alias) and existing stacks replace nothing.
+ */
+const ROOT_ALIAS: pulumi.Alias = { parent: pulumi.rootStackResource };
 
-/** Builds the app's image (build mode) or picks the promoted digest (promote mode). */
-export function appRelease(args: AppReleaseArgs): AppRelease {
-  const { app, settings } = args;
-  if (settings.images.mode === "promote") {
-    const promoted = promotedImage(app.name, settings.images.fromStack, args.sourceApps, {
-      pins: settings.images.pins,
-      rollback: settings.images.rollback,
-      requireSourceMatch: settings.images.requireSourceMatch,
+/** The image an app deploys and its provenance. */
+export class AppRelease extends pulumi.ComponentResource {
+  /** `<repository>@sha256:...`: what the pods run. */
+  readonly image: pulumi.Output<string>;
+  /** `sha256:...`. */
+  readonly digest: pulumi.Output<string>;
+  /** Full tag references pushed for (or pointed at) the digest. */
+  readonly tags: pulumi.Output<string[]>;
+  /** Repository without tag or digest. */
+  readonly repository: string;
+  /** App version, if any. */
+  readonly version: string | undefined;
+  /** Git SHA of the build, if known. */
+  readonly revision: string | undefined;
+  /** Provenance: the stack and kind (build, promotion, pin, rollback). */
+  readonly source: AppOutput["source"];
+  /** When this environment's tag was pointed at the digest (promotions only). */
+  readonly promotedAt: pulumi.Output<string | undefined>;
+
+  constructor(name: string, args: AppReleaseArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("pyfleet:release:AppRelease", name, {}, opts);
+    const { app, settings } = args;
+    // Child names stay as they were at the stack root (`<app>-image`, `<app>-tag-env`).
+    const childOpts = (): pulumi.CustomResourceOptions & pulumi.ComponentResourceOptions => ({
+      parent: this,
+      aliases: [ROOT_ALIAS],
     });
-    // The environment and version tags follow the digest this environment runs; the bytes
-    // are copied in the registry, nothing is rebuilt.
-    const tagNames = [promoted.version, settings.environment].filter(
-      (t): t is string => t !== undefined,
-    );
-    const tags = tagNames.map(
-      (tag) =>
-        new RegistryTag(`${app.name}-tag-${tag === settings.environment ? "env" : "version"}`, {
-          repository: promoted.repository,
-          digest: promoted.digest,
-          tag,
-          ...(args.credentials
-            ? { username: args.credentials.username, password: args.credentials.password }
-            : {}),
-        }),
-    );
-    return {
-      image: pulumi.output(promoted.image),
-      digest: pulumi.output(promoted.digest),
-      repository: promoted.repository,
-      tags: pulumi
+
+    if (settings.images.mode === "promote") {
+      const promoted = promotedImage(app.name, settings.images.fromStack, args.sourceApps, {
+        pins: settings.images.pins,
+        rollback: settings.images.rollback,
+        requireSourceMatch: settings.images.requireSourceMatch,
+      });
+      // The environment and version tags follow the digest this environment runs; the bytes
+      // are copied in the registry, nothing is rebuilt.
+      const tagNames = [promoted.version, settings.environment].filter(
+        (t): t is string => t !== undefined,
+      );
+      const tags = tagNames.map(
+        (tag) =>
+          new RegistryTag(
+            `${app.name}-tag-${tag === settings.environment ? "env" : "version"}`,
+            {
+              repository: promoted.repository,
+              digest: promoted.digest,
+              tag,
+              ...(args.credentials
+                ? { username: args.credentials.username, password: args.credentials.password }
+                : {}),
+            },
+            childOpts(),
+          ),
+      );
+      this.image = pulumi.output(promoted.image);
+      this.digest = pulumi.output(promoted.digest);
+      this.repository = promoted.repository;
+      this.tags = pulumi
         .all(tags.map((t) => t.tag))
-        .apply((names) => names.map((name) => `${promoted.repository}:${name}`)),
-      ...(promoted.version !== undefined ? { version: promoted.version } : {}),
-      ...(promoted.revision !== undefined ? { revision: promoted.revision } : {}),
-      source: { ...promoted.source },
-      ...(tags.at(-1) ? { promotedAt: tags.at(-1)!.taggedAt } : {}),
-    };
+        .apply((names) => names.map((tag) => `${promoted.repository}:${tag}`));
+      this.version = promoted.version;
+      this.revision = promoted.revision;
+      this.source = { ...promoted.source };
+      this.promotedAt = tags.at(-1)?.taggedAt ?? pulumi.output(undefined);
+    } else {
+      const plan = imagePlan({
+        app,
+        environment: settings.environment,
+        registry: settings.registry,
+        build: settings.build,
+        tags: settings.tags,
+        ...(args.sourceUrl ? { sourceUrl: args.sourceUrl } : {}),
+      });
+      const built = new PythonImage(
+        `${app.name}-image`,
+        {
+          context: path.join(args.root, app.path),
+          dockerfile: renderDockerfile(plan.dockerfile),
+          repository: plan.repository,
+          tags: plan.tags.tags,
+          platforms: app.build.platforms,
+          target: app.build.target,
+          buildArgs: plan.buildArgs,
+          labels: plan.labels,
+          push: settings.build.push,
+          buildOnPreview: settings.build.buildOnPreview,
+          registryCache: settings.build.registryCache,
+          network: settings.build.network,
+          ...(settings.build.builder !== undefined ? { builder: settings.build.builder } : {}),
+          ...(args.credentials ? { registry: args.credentials } : {}),
+          ...(args.pipConf ? { pipConf: args.pipConf } : {}),
+        },
+        childOpts(),
+      );
+      this.image = built.ref;
+      this.digest = built.digest;
+      this.repository = plan.repository;
+      this.tags = built.tags;
+      this.version = app.version;
+      this.revision = app.revision?.sha;
+      this.source = { stack: settings.stack, kind: "build" };
+      this.promotedAt = pulumi.output(undefined);
+    }
+
+    this.registerOutputs({
+      image: this.image,
+      digest: this.digest,
+      tags: this.tags,
+      repository: this.repository,
+      version: this.version,
+      revision: this.revision,
+      source: this.source,
+      promotedAt: this.promotedAt,
+    });
   }
-  const plan = imagePlan({
-    app,
-    environment: settings.environment,
-    registry: settings.registry,
-    build: settings.build,
-    tags: settings.tags,
-    ...(args.sourceUrl ? { sourceUrl: args.sourceUrl } : {}),
-  });
-  const built = new PythonImage(`${app.name}-image`, {
-    context: path.join(args.root, app.path),
-    dockerfile: renderDockerfile(plan.dockerfile),
-    repository: plan.repository,
-    tags: plan.tags.tags,
-    platforms: app.build.platforms,
-    target: app.build.target,
-    buildArgs: plan.buildArgs,
-    labels: plan.labels,
-    push: settings.build.push,
-    buildOnPreview: settings.build.buildOnPreview,
-    registryCache: settings.build.registryCache,
-    network: settings.build.network,
-    ...(settings.build.builder !== undefined ? { builder: settings.build.builder } : {}),
-    ...(args.credentials ? { registry: args.credentials } : {}),
-    ...(args.pipConf ? { pipConf: args.pipConf } : {}),
-  });
-  return {
-    image: built.ref,
-    digest: built.digest,
-    repository: plan.repository,
-    tags: built.tags,
-    ...(app.version !== undefined ? { version: app.version } : {}),
-    ...(app.revision !== undefined ? { revision: app.revision.sha } : {}),
-    source: { stack: settings.stack, kind: "build" },
-  };
 }

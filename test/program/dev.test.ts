@@ -20,6 +20,7 @@ describe("dev stack (whole program under mocks)", () => {
       "pyfleet:k8s:AppNamespace": 1,
       "kubernetes:core/v1:Namespace": 1,
       "kubernetes:networking.k8s.io/v1:NetworkPolicy": 4,
+      "pyfleet:release:AppRelease": 3,
       "pyfleet:image:PythonImage": 3,
       "docker-build:index:Image": 3,
       "pyfleet:k8s:PythonApp": 3,

@@ -14,6 +14,7 @@ const BASE_COUNTS: Record<string, number> = {
   "pyfleet:k8s:AppNamespace": 1,
   "kubernetes:core/v1:Namespace": 1,
   "kubernetes:networking.k8s.io/v1:NetworkPolicy": 4,
+  "pyfleet:release:AppRelease": 3,
   "pyfleet:k8s:PythonApp": 3,
   "kubernetes:core/v1:ServiceAccount": 3,
   "kubernetes:core/v1:ConfigMap": 2,
