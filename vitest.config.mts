@@ -7,6 +7,8 @@ export default defineConfig({
     // Whole-program tests import the program once per file with their own mocks and config.
     isolate: true,
     pool: "forks",
-    testTimeout: 30_000,
+    // Generous: a whole-program run under mocks takes seconds on a busy 2-core machine.
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
   },
 });

