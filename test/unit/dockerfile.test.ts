@@ -48,7 +48,7 @@ describe.each(settings.apps.map((a) => [a.name, a] as const))("Dockerfile of %s"
   const text = renderDockerfile(specFor(app));
   const production = stage(text, "production");
 
-  it("has named stages, production last", () => {
+  it("D8 has named stages, production last", () => {
     const names = [...text.matchAll(/^FROM \S+ AS (\S+)$/gm)].map((m) => m[1]);
     expect(names[0]).toBe("builder");
     expect(names.at(-1)).toBe("production");
@@ -57,13 +57,13 @@ describe.each(settings.apps.map((a) => [a.name, a] as const))("Dockerfile of %s"
     for (const m of text.matchAll(/--from=(\S+?)[\s,]/g)) expect(names).toContain(m[1]);
   });
 
-  it("ends with a numeric non-root USER equal to the pod's uid", () => {
+  it("D2 K4 ends with a numeric non-root USER equal to the pod's uid", () => {
     const user = production.filter((l) => l.startsWith("USER "));
     expect(user).toEqual([`USER ${app.build.uid}:${app.build.uid}`]);
     expect(app.build.uid).toBeGreaterThanOrEqual(1000);
   });
 
-  it("copies the dependency spec before the code, and the code last", () => {
+  it("D7 copies the dependency spec before the code, and the code last", () => {
     const lines = text.split("\n");
     const spec = lines.findIndex((l) => /^COPY (requirements|pyproject|environment)/.test(l));
     const code = lines.findIndex((l) => l === "COPY . .");
@@ -77,14 +77,14 @@ describe.each(settings.apps.map((a) => [a.name, a] as const))("Dockerfile of %s"
     ).toBe(true);
   });
 
-  it("keeps build tools out of the runtime stages", () => {
+  it("D7 D8 keeps build tools out of the runtime stages", () => {
     for (const name of ["runtime", "production"]) {
       const body = stage(text, name).join("\n");
       expect(body).not.toMatch(/build-essential|gcc|g\+\+|micromamba|conda create|pip wheel/);
     }
   });
 
-  it("HEALTHCHECK polls the liveness probe path on the container port", () => {
+  it("D10 HEALTHCHECK polls the liveness probe path on the container port", () => {
     const health = production.join("\n");
     const live = probes(app).livenessProbe as { httpGet?: { path: string } };
     expect(health).toContain(`http://127.0.0.1:${app.port}${app.health.livenessPath}`);
@@ -92,13 +92,13 @@ describe.each(settings.apps.map((a) => [a.name, a] as const))("Dockerfile of %s"
     expect(health).toContain(`--start-period=${app.health.startupBudgetSeconds}s`);
   });
 
-  it("EXPOSEs the container port and runs its command in JSON form", () => {
+  it("D9 D15 EXPOSEs the container port and runs its command in JSON form", () => {
     expect(production).toContain(`EXPOSE ${app.port}`);
     const cmd = production.find((l) => l.startsWith("CMD "))!;
     expect(JSON.parse(cmd.slice(4))).toEqual(command(app));
   });
 
-  it("sets the Python and writable-path environment", () => {
+  it("K10 sets the Python and writable-path environment", () => {
     const env = stage(text, "runtime").join("\n");
     for (const v of [
       "PYTHONUNBUFFERED=1",
@@ -112,7 +112,7 @@ describe.each(settings.apps.map((a) => [a.name, a] as const))("Dockerfile of %s"
     }
   });
 
-  it("uses tagged base images, absolute WORKDIRs, COPY not ADD, no secret-like ARG", () => {
+  it("D1 D3 D4 D11 D14 uses tagged base images, absolute WORKDIRs, COPY not ADD, no secret-like ARG", () => {
     for (const m of text.matchAll(/^FROM (\S+)/gm)) {
       const base = m[1]!;
       const isStage = ["builder", "runtime", "dev-builder"].includes(base);
@@ -140,7 +140,7 @@ describe("flavour specifics", () => {
     baseImages: DEFAULT_BASE_IMAGES,
   });
 
-  it("pip: wheels in the builder, installed offline into a venv in the runtime", () => {
+  it("D6 pip: wheels in the builder, installed offline into a venv in the runtime", () => {
     const text = renderDockerfile(base("pip"));
     expect(stage(text, "builder").join("\n")).toContain(
       "pip wheel --no-cache-dir --wheel-dir /wheels -r requirements.txt",
@@ -184,7 +184,7 @@ describe("flavour specifics", () => {
     expect(text).toContain("tomllib");
   });
 
-  it("conda: env solved and cleaned in one layer, copied into a slim runtime", () => {
+  it("D7 conda: env solved and cleaned in one layer, copied into a slim runtime", () => {
     const text = renderDockerfile(base("conda"));
     const builder = stage(text, "builder").join("\n");
     expect(builder).toMatch(
@@ -226,7 +226,7 @@ describe("flavour specifics", () => {
     );
   });
 
-  it("the generated .dockerignore covers every required pattern", () => {
+  it("D12 the generated .dockerignore covers every required pattern", () => {
     expect(missingDockerignorePatterns(renderDockerignore())).toEqual([]);
     expect(missingDockerignorePatterns("node_modules\n/.git/\n")).toEqual(
       REQUIRED_DOCKERIGNORE.filter((p) => p !== "node_modules" && p !== ".git"),
@@ -245,7 +245,7 @@ describe("hadolint", () => {
     }
   }
 
-  it.each(files.map((f) => [path.basename(f), f]))("%s has no findings", (_label, file) => {
+  it.each(files.map((f) => [path.basename(f), f]))("D5 D13 %s has no findings", (_label, file) => {
     // .ci/run installs hadolint (ci/install-checkers.sh); a missing binary fails the test.
     const out = execFileSync("hadolint", ["--no-color", "--failure-threshold", "info", file], {
       encoding: "utf8",
