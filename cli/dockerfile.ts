@@ -1,6 +1,7 @@
 /**
  * Prints the Dockerfile pyfleet generates for an app, for review or to eject:
- *   npm run dockerfile -- <app> [--stack dev] [--target production|development]
+ *   npm run dockerfile -- <app> [--stack <stack>]
+ * One Dockerfile holds both targets (production and development stages).
  */
 import { renderDockerfile } from "../model/dockerfile";
 import { imagePlan } from "../model/imagePlan";
@@ -14,7 +15,12 @@ function main(argv: string[]): number {
   while (args.length > 0) {
     const arg = args.shift()!;
     if (arg === "--stack") stack = args.shift() ?? stack;
-    else names.push(arg);
+    else if (arg.startsWith("-")) {
+      process.stderr.write(
+        `unknown option ${arg}; usage: npm run dockerfile -- <app> [--stack <stack>]\n`,
+      );
+      return 2;
+    } else names.push(arg);
   }
   let settings;
   try {

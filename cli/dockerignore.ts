@@ -1,6 +1,8 @@
 /**
  * Writes pyfleet's .dockerignore into an app folder that has none, or adds the required
- * patterns an existing one lacks:  npm run dockerignore -- <app> [--stack dev]
+ * patterns an existing one lacks:  npm run dockerignore -- <app>
+ * It reads the default catalogue directly: the settings refuse an app without a complete
+ * .dockerignore, which is what this command is for.
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
@@ -10,7 +12,12 @@ import { projectRoot } from "../stacks/load";
 import { DEFAULT_CATALOGUE } from "../stacks/settings";
 
 function main(argv: string[]): number {
-  const [name] = argv.filter((a) => !a.startsWith("--"));
+  const unknown = argv.filter((a) => a.startsWith("-"));
+  if (unknown.length > 0) {
+    process.stderr.write(`unknown option ${unknown[0]}; usage: npm run dockerignore -- <app>\n`);
+    return 2;
+  }
+  const [name] = argv;
   const root = projectRoot();
   const catalogue = parseYaml(readFileSync(path.join(root, DEFAULT_CATALOGUE), "utf8")) as {
     apps?: Record<string, { path?: string }>;

@@ -41,12 +41,6 @@ export interface DockerfileSpec {
   condaLock?: boolean;
 }
 
-/**
- * Stage names, in file order (`dev-builder` only with development dependencies); `production`
- * is last so it is also the default target.
- */
-export const STAGES = ["builder", "dev-builder", "runtime", "development", "production"] as const;
-
 /** Build arguments the generated files accept; none may carry a secret. */
 export const BUILD_ARGS = [
   "PIP_INDEX_URL",
