@@ -8,6 +8,7 @@
  */
 import type { AppKind, BaseImages, Flavour } from "../stacks/types";
 import { WRITABLE_ENV, heartbeatCommand, httpCheckCommand } from "../stacks/presets";
+import { REQUIRED_DOCKERIGNORE } from "../policy/vocabulary";
 
 /** What a generated Dockerfile is built from. */
 export interface DockerfileSpec {
@@ -58,18 +59,6 @@ export const BUILD_ARGS = [
 /** BuildKit secret id mounted as pip's configuration for private indexes (never a build arg). */
 export const PIP_CONF_SECRET = "pip-conf";
 
-/** Patterns every build context's .dockerignore must contain. */
-export const REQUIRED_DOCKERIGNORE = [
-  ".git",
-  ".env",
-  ".env.*",
-  "Pulumi.*.yaml",
-  "*.kubeconfig",
-  "kubeconfig*",
-  "node_modules",
-  "__pycache__",
-] as const;
-
 /** Renders the Dockerfile of one app. */
 export function renderDockerfile(spec: DockerfileSpec): string {
   validateSpec(spec);
@@ -98,17 +87,6 @@ export function renderDockerignore(): string {
     ".dockerignore",
     "",
   ].join("\n");
-}
-
-/** Patterns from REQUIRED_DOCKERIGNORE that a .dockerignore text lacks. */
-export function missingDockerignorePatterns(text: string): string[] {
-  const present = new Set(
-    text
-      .split(/\r?\n/)
-      .map((line) => line.trim().replace(/^\/+/, "").replace(/\/+$/, ""))
-      .filter((line) => line !== "" && !line.startsWith("#")),
-  );
-  return REQUIRED_DOCKERIGNORE.filter((pattern) => !present.has(pattern));
 }
 
 function validateSpec(spec: DockerfileSpec): void {

@@ -4,7 +4,14 @@
  * fall-back to a default.
  */
 import { z } from "zod";
-import { isCpuQuantity, isMemoryQuantity } from "./quantity";
+import {
+  DIGEST_PATTERN,
+  DIGEST_REF_PATTERN,
+  MUTABLE_TAG,
+  TAG_PATTERN,
+  isCpuQuantity,
+  isMemoryQuantity,
+} from "../policy/vocabulary";
 import { APP_KINDS, ENVIRONMENTS, FLAVOURS } from "./types";
 
 /** A DNS-1035 label short enough that derived object names stay within 63 characters. */
@@ -63,17 +70,27 @@ const memoryQuantity = z
     error: 'expected a memory quantity such as "512Mi" or "2Gi" (suffix Ki, Mi, Gi; no space)',
   });
 
+/** The body of an anchored pattern, to compose it into a larger one. */
+function unanchored(pattern: RegExp): string {
+  return pattern.source.replace(/^\^/, "").replace(/\$$/, "");
+}
+
+const IMAGE_REPOSITORY =
+  /^(?:[a-z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
+
 /** An image reference that carries a tag, optionally a digest too (`repo:tag[@sha256:...]`). */
 export const taggedImage = z
   .string()
   .regex(
-    /^(?:[a-z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}(?:@sha256:[a-f0-9]{64})?$/,
+    new RegExp(
+      `^${unanchored(IMAGE_REPOSITORY)}:${unanchored(TAG_PATTERN)}(?:@${unanchored(DIGEST_PATTERN)})?$`,
+    ),
     {
       error:
         'expected an image with an explicit tag, e.g. "python:3.11-slim-bookworm" (optionally "@sha256:<digest>"); untagged or :latest-only references are not reproducible',
     },
   )
-  .refine((ref) => !/:latest(@|$)/.test(ref), {
+  .refine((ref) => !new RegExp(`:${MUTABLE_TAG}(@|$)`).test(ref), {
     error: 'the tag "latest" is mutable; pin a version tag (optionally with a digest)',
   });
 
@@ -99,7 +116,7 @@ const platform = z.enum(
   { error: "expected a platform such as linux/amd64 or linux/arm64" },
 );
 
-const digestRef = z.string().regex(/^[^@\s]+@sha256:[a-f0-9]{64}$/, {
+const digestRef = z.string().regex(DIGEST_REF_PATTERN, {
   error: 'expected an image digest reference "<repository>@sha256:<64 hex>"',
 });
 
