@@ -8,7 +8,7 @@
  */
 import type { AppKind, BaseImages, Flavour } from "../stacks/types";
 import { WRITABLE_ENV, heartbeatCommand, httpCheckCommand } from "../stacks/presets";
-import { REQUIRED_DOCKERIGNORE } from "../policy/vocabulary";
+import { MIN_UID, REQUIRED_DOCKERIGNORE, isDebianPackage } from "../policy/vocabulary";
 
 /** What a generated Dockerfile is built from. */
 export interface DockerfileSpec {
@@ -90,14 +90,14 @@ export function renderDockerignore(): string {
 }
 
 function validateSpec(spec: DockerfileSpec): void {
-  if (!Number.isInteger(spec.uid) || spec.uid < 1000) {
-    throw new Error(`uid must be a non-root numeric id >= 1000, got ${spec.uid}`);
+  if (!Number.isInteger(spec.uid) || spec.uid < MIN_UID) {
+    throw new Error(`uid must be a non-root numeric id >= ${MIN_UID}, got ${spec.uid}`);
   }
   if (spec.kind !== "worker" && (spec.port === undefined || spec.healthPath === undefined)) {
     throw new Error(`a ${spec.kind} app needs a port and a health path`);
   }
   for (const pkg of [...(spec.aptPackages ?? []), ...(spec.builderPackages ?? [])]) {
-    if (!/^[a-z0-9][a-z0-9+.-]*(=[A-Za-z0-9.+:~-]+)?$/.test(pkg)) {
+    if (!isDebianPackage(pkg)) {
       throw new Error(`apt package ${JSON.stringify(pkg)} is not a Debian package name`);
     }
   }

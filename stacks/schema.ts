@@ -5,8 +5,10 @@
  */
 import { z } from "zod";
 import {
+  DEBIAN_PACKAGE_PATTERN,
   DIGEST_PATTERN,
   DIGEST_REF_PATTERN,
+  MIN_UID,
   MUTABLE_TAG,
   TAG_PATTERN,
   isCpuQuantity,
@@ -201,17 +203,21 @@ export const appOverride = z
         target: z.enum(["production", "development"]),
         baseImages: baseImages.partial(),
         aptPackages: z.array(
-          z.string().regex(/^[a-z0-9][a-z0-9+.-]*(=[A-Za-z0-9.+:~-]+)?$/, {
+          z.string().regex(DEBIAN_PACKAGE_PATTERN, {
             error: "expected a Debian package name, optionally =version",
           }),
         ),
         variant: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { error: "expected a variant name" }),
         builderPackages: z.array(
-          z.string().regex(/^[a-z0-9][a-z0-9+.-]*(=[A-Za-z0-9.+:~-]+)?$/, {
+          z.string().regex(DEBIAN_PACKAGE_PATTERN, {
             error: "expected a Debian package name, optionally =version",
           }),
         ),
-        uid: z.number().int().min(1000, { error: "must be a non-root uid >= 1000" }).max(65535),
+        uid: z
+          .number()
+          .int()
+          .min(MIN_UID, { error: `must be a non-root uid >= ${MIN_UID}` })
+          .max(65535),
       })
       .partial(),
   })
@@ -276,11 +282,15 @@ export const stackConfig = z
         target: z.enum(["production", "development"]),
         baseImages: baseImages.partial(),
         builderPackages: z.array(
-          z.string().regex(/^[a-z0-9][a-z0-9+.-]*(=[A-Za-z0-9.+:~-]+)?$/, {
+          z.string().regex(DEBIAN_PACKAGE_PATTERN, {
             error: "expected a Debian package name, optionally =version",
           }),
         ),
-        uid: z.number().int().min(1000, { error: "must be a non-root uid >= 1000" }).max(65535),
+        uid: z
+          .number()
+          .int()
+          .min(MIN_UID, { error: `must be a non-root uid >= ${MIN_UID}` })
+          .max(65535),
         pipIndexUrl: z.url().refine((url) => !/^[a-z]+:\/\/[^/@]+@/i.test(url), {
           error:
             "must not carry credentials (build arguments end up in the image history); put a " +

@@ -11,6 +11,7 @@ import {
   REQUIRED_DOCKERIGNORE,
   deadlineCoversMinReady,
   limitBelowRequest,
+  looksLikeSecret,
   minimumReplicas,
   missingDockerignorePatterns,
   validateTagPart,
@@ -472,6 +473,17 @@ function resolveApp(input: AppInput): AppSettings | undefined {
       problems.push(
         `${where}.volumes.${volume.name}.mountPath: ${volume.mountPath} is reserved ` +
           "(scratch space and app code); mount the volume elsewhere, e.g. /data",
+      );
+    }
+  }
+
+  // Plain config lands in a ConfigMap, readable by anyone who may read the namespace (C7).
+  for (const key of Object.keys(merged.config ?? {})) {
+    if (looksLikeSecret(key)) {
+      problems.push(
+        `${where}.config.${key}: looks like a secret, and config is stored in a plain ConfigMap; ` +
+          `declare it in ${where}.secrets instead and set its value with: pulumi config set ` +
+          `--secret --path 'pyfleet:appSecrets.${name}.${key}' <value>`,
       );
     }
   }

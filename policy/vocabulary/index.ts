@@ -8,6 +8,7 @@ export * from "./dockerignore";
 export * from "./environments";
 export * from "./labels";
 export * from "./namespaces";
+export * from "./packages";
 export * from "./podSecurity";
 export * from "./quantity";
 export * from "./rollout";

@@ -21,6 +21,12 @@ export const POD_SECURITY_LABELS: Readonly<Record<string, string>> = Object.from
   ]),
 );
 
+/**
+ * The lowest uid and gid an image and its pods run as (D2, K4): above the system accounts a
+ * base image may define, so the app never shares an identity with one.
+ */
+export const MIN_UID = 1000;
+
 /** Capabilities every container drops (K5). */
 export const DROPPED_CAPABILITIES: readonly string[] = ["ALL"];
 
