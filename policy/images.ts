@@ -8,7 +8,7 @@ import { resourcePolicy } from "./framework";
 import { WORKLOAD_TYPES, containersOf, podOf } from "./pods";
 import { message, show, type Resource } from "./resource";
 import { asArray, asRecord, asString } from "./values";
-import { MUTABLE_TAG, isDigestRef, looksLikeSecret } from "./vocabulary";
+import { MUTABLE_TAG, isDigestRef, looksLikeSecret, tagOf } from "./vocabulary";
 
 /** Type token of `@pulumi/docker-build`'s Image. */
 export const BUILD_IMAGE_TYPE = "docker-build:index:Image";
@@ -40,12 +40,8 @@ export function parseImage(reference: string): ImageRef {
     digest = rest.slice(atSign + 1);
     rest = rest.slice(0, atSign);
   }
-  let tag: string | undefined;
-  const colon = rest.lastIndexOf(":");
-  if (colon > rest.lastIndexOf("/")) {
-    tag = rest.slice(colon + 1);
-    rest = rest.slice(0, colon);
-  }
+  const tag = tagOf(rest);
+  if (tag !== undefined) rest = rest.slice(0, rest.length - tag.length - 1);
   const parts = rest.split("/");
   const first = parts[0] ?? "";
   const hasRegistry =

@@ -13,6 +13,7 @@ import {
   TAG_PATTERN,
   isCpuQuantity,
   isMemoryQuantity,
+  tagOf,
 } from "../policy/vocabulary";
 import { APP_KINDS, ENVIRONMENTS, FLAVOURS } from "./types";
 
@@ -92,7 +93,7 @@ export const taggedImage = z
         'expected an image with an explicit tag, e.g. "python:3.11-slim-bookworm" (optionally "@sha256:<digest>"); untagged or :latest-only references are not reproducible',
     },
   )
-  .refine((ref) => !new RegExp(`:${MUTABLE_TAG}(@|$)`).test(ref), {
+  .refine((ref) => tagOf(ref) !== MUTABLE_TAG, {
     error: 'the tag "latest" is mutable; pin a version tag (optionally with a digest)',
   });
 
@@ -118,9 +119,14 @@ const platform = z.enum(
   { error: "expected a platform such as linux/amd64 or linux/arm64" },
 );
 
-const digestRef = z.string().regex(DIGEST_REF_PATTERN, {
-  error: 'expected an image digest reference "<repository>@sha256:<64 hex>"',
-});
+const digestRef = z
+  .string()
+  .regex(DIGEST_REF_PATTERN, {
+    error: 'expected an image digest reference "<repository>@sha256:<64 hex>"',
+  })
+  .refine((ref) => tagOf(ref) !== MUTABLE_TAG, {
+    error: `names the mutable tag "${MUTABLE_TAG}"; drop the tag, the digest alone names the image`,
+  });
 
 const resources = z.strictObject({
   requests: z.strictObject({ cpu: cpuQuantity, memory: memoryQuantity }).partial(),

@@ -10,6 +10,16 @@ export const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 /** The mutable tag no image is ever pinned by. */
 export const MUTABLE_TAG = "latest";
 
+/**
+ * The tag an image reference names, the way Docker reads it: after the last `:` that follows
+ * the last `/`, before any `@digest`; undefined when it names none (`host:5000/app@sha256:...`).
+ */
+export function tagOf(reference: string): string | undefined {
+  const name = reference.split("@")[0] ?? "";
+  const colon = name.lastIndexOf(":");
+  return colon > name.lastIndexOf("/") ? name.slice(colon + 1) : undefined;
+}
+
 /** Returns why `value` cannot be a tag, or undefined when it can. */
 export function validateTagPart(value: string): string | undefined {
   if (value === "") return "is empty; a version must be a non-empty tag";
