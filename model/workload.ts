@@ -13,6 +13,7 @@ import {
   DROPPED_CAPABILITIES,
   ENVIRONMENT_LABEL,
   ROLLING_UPDATE,
+  SCRATCH_MOUNT_PATH,
   SECCOMP_PROFILE,
 } from "../policy/vocabulary";
 
@@ -255,7 +256,7 @@ export function deploymentSpec(
               preStop: { exec: { command: ["sleep", String(rollout.drainSeconds)] } },
             },
             volumeMounts: [
-              { name: "tmp", mountPath: "/tmp" },
+              { name: "tmp", mountPath: SCRATCH_MOUNT_PATH },
               ...app.volumes.map((v) => ({ name: v.name, mountPath: v.mountPath })),
             ],
           },

@@ -20,6 +20,7 @@ import {
   ALLOWED_SECCOMP_PROFILES,
   ALLOWED_VOLUME_TYPES,
   DROPPED_CAPABILITIES,
+  SCRATCH_MOUNT_PATH,
   SECCOMP_PROFILE,
   isAllowedVolumeType,
 } from "./vocabulary";
@@ -221,7 +222,7 @@ export function checkReadOnlyRoot(resource: Resource): string[] {
     const mounts = c.spec["volumeMounts"];
     if (isUnknown(mounts)) return out;
     const list = asArray(mounts) ?? [];
-    const tmp = list.find((m) => at(m, "mountPath") === "/tmp");
+    const tmp = list.find((m) => at(m, "mountPath") === SCRATCH_MOUNT_PATH);
     const fixTmp = "mount an emptyDir volume at /tmp";
     if (tmp === undefined) {
       if (!list.some((m) => isUnknown(at(m, "mountPath")))) {

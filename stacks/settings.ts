@@ -9,6 +9,7 @@ import { KIND_PRESETS, defaultStartupBudgetSeconds } from "./presets";
 import {
   HPA_MIN_REPLICAS,
   REQUIRED_DOCKERIGNORE,
+  SCRATCH_MOUNT_PATH,
   deadlineCoversMinReady,
   limitBelowRequest,
   looksLikeSecret,
@@ -469,7 +470,7 @@ function resolveApp(input: AppInput): AppSettings | undefined {
       problems.push(`${where}.volumes: the volume name "${volume.name}" is used twice`);
     }
     volumeNames.add(volume.name);
-    if (volume.mountPath === "/tmp" || volume.mountPath === "/app") {
+    if (volume.mountPath === SCRATCH_MOUNT_PATH || volume.mountPath === "/app") {
       problems.push(
         `${where}.volumes.${volume.name}.mountPath: ${volume.mountPath} is reserved ` +
           "(scratch space and app code); mount the volume elsewhere, e.g. /data",

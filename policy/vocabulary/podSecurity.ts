@@ -27,6 +27,12 @@ export const POD_SECURITY_LABELS: Readonly<Record<string, string>> = Object.from
  */
 export const MIN_UID = 1000;
 
+/**
+ * Where every app container gets its writable scratch emptyDir under a read-only root (K10);
+ * settings keep volumes off it, and caches are pointed below it.
+ */
+export const SCRATCH_MOUNT_PATH = "/tmp";
+
 /** Capabilities every container drops (K5). */
 export const DROPPED_CAPABILITIES: readonly string[] = ["ALL"];
 

@@ -17,6 +17,7 @@ import {
   POD_SECURITY_LABELS,
   REQUIRED_APP_LABELS,
   ROLLING_UPDATE,
+  SCRATCH_MOUNT_PATH,
   SECCOMP_PROFILE,
   SECRET_NAME_PATTERN,
   SYSTEM_NAMESPACES,
@@ -108,7 +109,7 @@ export function checklistSuite(stack: string, getRun: () => ProgramRun): void {
     it("K10 read-only root filesystem with an emptyDir at /tmp", () =>
       each((d, c) => {
         expect(c.securityContext.readOnlyRootFilesystem).toBe(true);
-        const tmp = (c.volumeMounts as Obj[]).find((m) => m.mountPath === "/tmp");
+        const tmp = (c.volumeMounts as Obj[]).find((m) => m.mountPath === SCRATCH_MOUNT_PATH);
         expect(tmp).toBeDefined();
         const volume = (podSpec(d).volumes as Obj[]).find((v) => v.name === tmp.name);
         expect(volume.emptyDir).toBeDefined();
