@@ -10,10 +10,10 @@ export const ENVIRONMENTS = ["dev", "staging", "prod"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 
 /** The one environment where a single replica is fine: nothing depends on it staying up. */
-export const RELAXED_ENVIRONMENT: Environment = "dev";
+const RELAXED_ENVIRONMENT: Environment = "dev";
 
 /** Replicas a workload runs at least outside dev, so a restart or drain leaves a ready pod (K17). */
-export const MIN_REPLICAS = 2;
+const MIN_REPLICAS = 2;
 
 /** Replicas an HPA keeps at least, in every environment (C6). */
 export const HPA_MIN_REPLICAS = MIN_REPLICAS;

@@ -11,7 +11,7 @@ export const POD_SECURITY_LEVEL = "restricted";
 export const POD_SECURITY_ENFORCE_LABEL = "pod-security.kubernetes.io/enforce";
 
 /** The three Pod Security modes a namespace is labelled with. */
-export const POD_SECURITY_MODES = ["enforce", "warn", "audit"] as const;
+const POD_SECURITY_MODES = ["enforce", "warn", "audit"] as const;
 
 /** Namespace labels for the restricted profile, in every mode, at the cluster's latest version. */
 export const POD_SECURITY_LABELS: Readonly<Record<string, string>> = Object.fromEntries(

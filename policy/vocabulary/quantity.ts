@@ -41,14 +41,6 @@ export const QUANTITY_SUFFIXES: readonly string[] = [
 /** Suffixes a CPU quantity may carry in pyfleet settings: cores or millicores. */
 export const CPU_SUFFIXES: readonly string[] = ["", "m"];
 
-/** A parsed quantity. */
-export interface Quantity {
-  /** The value in base units (cores, bytes). */
-  value: number;
-  /** The SI suffix, `""` for none, `"e"` for a decimal exponent. */
-  suffix: string;
-}
-
 interface Parts {
   digits: string;
   decimalExponent: number;
@@ -77,15 +69,11 @@ function valueOf(p: Parts, scale = 0): number {
   return Number(`${p.digits}e${p.decimalExponent + scale}`) * 2 ** p.binaryExponent;
 }
 
-/** Parses a quantity; undefined when `text` is not one. */
-export function parseQuantity(text: string): Quantity | undefined {
-  const p = parts(text);
-  return p === undefined ? undefined : { value: valueOf(p), suffix: p.suffix };
-}
-
 /** A quantity's value, from its text or a plain number; undefined when it does not parse. */
 export function quantityValue(value: string | number): number | undefined {
-  return typeof value === "number" ? value : parseQuantity(value)?.value;
+  if (typeof value === "number") return value;
+  const p = parts(value);
+  return p === undefined ? undefined : valueOf(p);
 }
 
 /**
