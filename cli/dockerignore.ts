@@ -7,7 +7,8 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { missingDockerignorePatterns, renderDockerignore } from "../model/dockerfile";
+import { renderDockerignore } from "../model/dockerfile";
+import { missingDockerignorePatterns } from "../policy/vocabulary";
 import { projectRoot } from "../stacks/load";
 import { DEFAULT_CATALOGUE } from "../stacks/settings";
 

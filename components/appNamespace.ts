@@ -4,7 +4,13 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { POD_SECURITY_LABELS, defaultDenySpec } from "../model/workload";
+import { defaultDenySpec } from "../model/workload";
+import {
+  APP_LABEL,
+  ENVIRONMENT_LABEL,
+  POD_SECURITY_LABELS,
+  isSystemNamespace,
+} from "../policy/vocabulary";
 
 /** Fixed name of the registry pull secret: operators create it themselves in render mode. */
 export const PULL_SECRET_NAME = "pyfleet-registry";
@@ -40,7 +46,7 @@ export class AppNamespace extends pulumi.ComponentResource {
 
   constructor(name: string, args: AppNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pyfleet:k8s:AppNamespace", name, {}, opts);
-    if (args.name === "default" || args.name === "kube-system") {
+    if (isSystemNamespace(args.name)) {
       throw new Error(
         `namespace must not be "${args.name}": pyfleet apps get their own namespace (pyfleet:namespace)`,
       );
@@ -53,9 +59,9 @@ export class AppNamespace extends pulumi.ComponentResource {
           name: args.name,
           labels: {
             ...POD_SECURITY_LABELS,
-            "app.kubernetes.io/part-of": "pyfleet",
-            "app.kubernetes.io/managed-by": "pulumi",
-            "pyfleet.dev/environment": args.environment,
+            [APP_LABEL.partOf]: "pyfleet",
+            [APP_LABEL.managedBy]: "pulumi",
+            [ENVIRONMENT_LABEL]: args.environment,
           },
         },
       },

@@ -6,6 +6,7 @@
 import * as dockerBuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
 import { PIP_CONF_SECRET } from "../model/dockerfile";
+import { looksLikeSecret } from "../policy/vocabulary";
 
 /** Registry credentials for pushes and cache. */
 export interface RegistryCredentials {
@@ -51,8 +52,6 @@ export interface PythonImageArgs {
   pipConf?: pulumi.Input<string>;
 }
 
-const SECRET_LIKE = /pass(word)?|secret|token|credential|api[_-]?key|private/i;
-
 /** A built and pushed app image. */
 export class PythonImage extends pulumi.ComponentResource {
   /** `sha256:...` digest of the pushed manifest (list). */
@@ -65,7 +64,7 @@ export class PythonImage extends pulumi.ComponentResource {
   constructor(name: string, args: PythonImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pyfleet:image:PythonImage", name, {}, opts);
     for (const key of Object.keys(args.buildArgs ?? {})) {
-      if (SECRET_LIKE.test(key)) {
+      if (looksLikeSecret(key)) {
         throw new Error(
           `build argument ${key} of image "${name}" looks like a secret; build arguments are ` +
             "stored in the image history, pass it as a BuildKit secret instead",

@@ -8,6 +8,7 @@
  */
 import type { AppKind, BaseImages, Flavour } from "../stacks/types";
 import { WRITABLE_ENV, heartbeatCommand, httpCheckCommand } from "../stacks/presets";
+import { MIN_UID, REQUIRED_DOCKERIGNORE, isDebianPackage } from "../policy/vocabulary";
 
 /** What a generated Dockerfile is built from. */
 export interface DockerfileSpec {
@@ -52,18 +53,6 @@ export const BUILD_ARGS = [
 /** BuildKit secret id mounted as pip's configuration for private indexes (never a build arg). */
 export const PIP_CONF_SECRET = "pip-conf";
 
-/** Patterns every build context's .dockerignore must contain. */
-export const REQUIRED_DOCKERIGNORE = [
-  ".git",
-  ".env",
-  ".env.*",
-  "Pulumi.*.yaml",
-  "*.kubeconfig",
-  "kubeconfig*",
-  "node_modules",
-  "__pycache__",
-] as const;
-
 /** Renders the Dockerfile of one app. */
 export function renderDockerfile(spec: DockerfileSpec): string {
   validateSpec(spec);
@@ -94,26 +83,15 @@ export function renderDockerignore(): string {
   ].join("\n");
 }
 
-/** Patterns from REQUIRED_DOCKERIGNORE that a .dockerignore text lacks. */
-export function missingDockerignorePatterns(text: string): string[] {
-  const present = new Set(
-    text
-      .split(/\r?\n/)
-      .map((line) => line.trim().replace(/^\/+/, "").replace(/\/+$/, ""))
-      .filter((line) => line !== "" && !line.startsWith("#")),
-  );
-  return REQUIRED_DOCKERIGNORE.filter((pattern) => !present.has(pattern));
-}
-
 function validateSpec(spec: DockerfileSpec): void {
-  if (!Number.isInteger(spec.uid) || spec.uid < 1000) {
-    throw new Error(`uid must be a non-root numeric id >= 1000, got ${spec.uid}`);
+  if (!Number.isInteger(spec.uid) || spec.uid < MIN_UID) {
+    throw new Error(`uid must be a non-root numeric id >= ${MIN_UID}, got ${spec.uid}`);
   }
   if (spec.kind !== "worker" && (spec.port === undefined || spec.healthPath === undefined)) {
     throw new Error(`a ${spec.kind} app needs a port and a health path`);
   }
   for (const pkg of [...(spec.aptPackages ?? []), ...(spec.builderPackages ?? [])]) {
-    if (!/^[a-z0-9][a-z0-9+.-]*(=[A-Za-z0-9.+:~-]+)?$/.test(pkg)) {
+    if (!isDebianPackage(pkg)) {
       throw new Error(`apt package ${JSON.stringify(pkg)} is not a Debian package name`);
     }
   }

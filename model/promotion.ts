@@ -3,6 +3,7 @@
  * previous environment runs, read from its stack outputs, or an explicit pin (rollback).
  * Pure: the source stack's outputs come in as a value.
  */
+import { isDigestRef } from "../policy/vocabulary";
 
 /** What a stack exports per app; promotion and CI read these names. */
 export interface AppOutput {
@@ -49,11 +50,11 @@ export interface PromotedImage {
 
 /** Splits `repo@sha256:...`. */
 export function splitDigestRef(ref: string): { repository: string; digest: string } {
-  const match = /^([^@\s]+)@(sha256:[a-f0-9]{64})$/.exec(ref);
-  if (!match?.[1] || !match[2]) {
+  const at = ref.indexOf("@");
+  if (!isDigestRef(ref)) {
     throw new Error(`"${ref}" is not a digest reference (<repository>@sha256:<64 hex>)`);
   }
-  return { repository: match[1], digest: match[2] };
+  return { repository: ref.slice(0, at), digest: ref.slice(at + 1) };
 }
 
 /** How an environment takes images from its source stack. */

@@ -2,25 +2,10 @@
  * Image tags and OCI labels. Pure: the version, revision and policy come in as values.
  * Tags are for people (`1.4.0`, `sha-1a2b3c4`, `dev`); every consumer deploys the digest.
  */
-
-/** Docker's tag grammar. */
-export const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+import { TAG_PATTERN, isDigest, validateTagPart } from "../policy/vocabulary";
 
 /** Length of the short SHA in `sha-<short>` tags (git's default abbreviation). */
 export const SHORT_SHA_LENGTH = 7;
-
-/** Returns why `value` cannot be a tag, or undefined when it can. */
-export function validateTagPart(value: string): string | undefined {
-  if (value === "") return "is empty; a version must be a non-empty tag";
-  if (value === "latest") return 'is "latest", which is mutable; use a real version such as 1.2.0';
-  if (!TAG_PATTERN.test(value)) {
-    return (
-      "is not a valid image tag (letters, digits, '_', '.', '-'; at most 128; not starting " +
-      "with '.' or '-'); use a version such as 1.2.0 or 1.2.0-rc.1"
-    );
-  }
-  return undefined;
-}
 
 /** Git state an image is built from. */
 export interface Revision {
@@ -109,7 +94,7 @@ export function computeTags(input: TagInput): ImageTags {
 
 /** `<repository>@<digest>`: the only way consumers refer to an image. */
 export function digestRef(repository: string, digest: string): string {
-  if (!/^sha256:[a-f0-9]{64}$/.test(digest)) {
+  if (!isDigest(digest)) {
     throw new Error(`invalid image digest "${digest}" (expected sha256:<64 hex>)`);
   }
   return `${repository}@${digest}`;

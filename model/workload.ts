@@ -1,12 +1,21 @@
 /**
  * The Kubernetes objects of one app, as plain specs. Pure: no resources are created here, so
- * every security and reliability property is testable without mocks, and the components and
- * the policy pack read the same definitions.
+ * every security and reliability property is testable without mocks. The rules these specs
+ * follow (label keys, capabilities, seccomp, rollout numbers) come from the policy pack's
+ * vocabulary, the same definitions the pack checks them against.
  */
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import type { AppSettings, Environment, RolloutSettings } from "../stacks/types";
 import { KIND_PRESETS, heartbeatCommand } from "../stacks/presets";
+import {
+  APP_LABEL,
+  DROPPED_CAPABILITIES,
+  ENVIRONMENT_LABEL,
+  ROLLING_UPDATE,
+  SCRATCH_MOUNT_PATH,
+  SECCOMP_PROFILE,
+} from "../policy/vocabulary";
 
 /** Name of the container port every HTTP app exposes. */
 export const HTTP_PORT_NAME = "http";
@@ -25,27 +34,17 @@ export const ANNOTATIONS = {
   image: "pyfleet.dev/image",
 } as const;
 
-/** Namespace labels for the Pod Security Standards' restricted profile. */
-export const POD_SECURITY_LABELS: Readonly<Record<string, string>> = {
-  "pod-security.kubernetes.io/enforce": "restricted",
-  "pod-security.kubernetes.io/enforce-version": "latest",
-  "pod-security.kubernetes.io/warn": "restricted",
-  "pod-security.kubernetes.io/warn-version": "latest",
-  "pod-security.kubernetes.io/audit": "restricted",
-  "pod-security.kubernetes.io/audit-version": "latest",
-};
-
 /** Where k3s runs its bundled Traefik ingress controller. */
 export const INGRESS_CONTROLLER = {
   namespace: "kube-system",
-  podLabels: { "app.kubernetes.io/name": "traefik" },
+  podLabels: { [APP_LABEL.name]: "traefik" },
 } as const;
 
 /** Labels that select an app's pods: stable across versions. */
 export function selectorLabels(app: string, environment: Environment): Record<string, string> {
   return {
-    "app.kubernetes.io/name": app,
-    "app.kubernetes.io/instance": `${app}-${environment}`,
+    [APP_LABEL.name]: app,
+    [APP_LABEL.instance]: `${app}-${environment}`,
   };
 }
 
@@ -56,11 +55,11 @@ export function appLabels(
 ): Record<string, string> {
   return {
     ...selectorLabels(app.name, environment),
-    "app.kubernetes.io/component": app.kind,
-    "app.kubernetes.io/part-of": "pyfleet",
-    "app.kubernetes.io/managed-by": "pulumi",
-    "pyfleet.dev/environment": environment,
-    ...(app.version !== undefined ? { "app.kubernetes.io/version": app.version } : {}),
+    [APP_LABEL.component]: app.kind,
+    [APP_LABEL.partOf]: "pyfleet",
+    [APP_LABEL.managedBy]: "pulumi",
+    [ENVIRONMENT_LABEL]: environment,
+    ...(app.version !== undefined ? { [APP_LABEL.version]: app.version } : {}),
   };
 }
 
@@ -125,7 +124,7 @@ export function podSecurityContext(uid: number): k8s.types.input.core.v1.PodSecu
     runAsUser: uid,
     runAsGroup: uid,
     fsGroup: uid,
-    seccompProfile: { type: "RuntimeDefault" },
+    seccompProfile: { type: SECCOMP_PROFILE },
   };
 }
 
@@ -138,8 +137,8 @@ export function containerSecurityContext(uid: number): k8s.types.input.core.v1.S
     runAsNonRoot: true,
     runAsUser: uid,
     runAsGroup: uid,
-    capabilities: { drop: ["ALL"] },
-    seccompProfile: { type: "RuntimeDefault" },
+    capabilities: { drop: [...DROPPED_CAPABILITIES] },
+    seccompProfile: { type: SECCOMP_PROFILE },
   };
 }
 
@@ -207,7 +206,7 @@ export function deploymentSpec(
     // With an HPA the autoscaler owns the count; Pulumi would otherwise reset it on every up.
     ...(app.autoscaling.enabled ? {} : { replicas }),
     selector: { matchLabels: selector },
-    strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+    strategy: { type: "RollingUpdate", rollingUpdate: { ...ROLLING_UPDATE } },
     minReadySeconds: rollout.minReadySeconds,
     progressDeadlineSeconds: rollout.progressDeadlineSeconds,
     revisionHistoryLimit: 5,
@@ -257,7 +256,7 @@ export function deploymentSpec(
               preStop: { exec: { command: ["sleep", String(rollout.drainSeconds)] } },
             },
             volumeMounts: [
-              { name: "tmp", mountPath: "/tmp" },
+              { name: "tmp", mountPath: SCRATCH_MOUNT_PATH },
               ...app.volumes.map((v) => ({ name: v.name, mountPath: v.mountPath })),
             ],
           },

@@ -6,12 +6,10 @@ import type { PyfleetResourcePolicy } from "./framework";
 import { resourcePolicy } from "./framework";
 import { message, show, type Resource } from "./resource";
 import { asString, at, isUnknown } from "./values";
+import { isSystemNamespace } from "./vocabulary";
 
 /** Annotation that makes the Kubernetes provider skip its readiness wait. */
 export const SKIP_AWAIT = "pulumi.com/skipAwait";
-
-/** Namespaces applications never go into. */
-export const SYSTEM_NAMESPACES: readonly string[] = ["default", "kube-system"];
 
 /** Kinds that have no namespace. */
 export const CLUSTER_SCOPED_KINDS: readonly string[] = [
@@ -67,19 +65,19 @@ export function checkNamespace(resource: Resource): string[] {
   const fix = "deploy into the app's own namespace (pyfleet:namespace)";
   if (kind === "Namespace") {
     const name = asString(at(resource.props, "metadata", "name"));
-    if (name === undefined || !SYSTEM_NAMESPACES.includes(name)) return [];
+    if (name === undefined || !isSystemNamespace(name)) return [];
     return [message(resource, `manages the "${name}" namespace`, fix, "K26")];
   }
   if (CLUSTER_SCOPED_KINDS.includes(kind.replace(/Patch$/, ""))) return [];
   const namespace = at(resource.props, "metadata", "namespace");
   if (isUnknown(namespace)) return [];
   if (typeof namespace === "string") {
-    if (!SYSTEM_NAMESPACES.includes(namespace)) return [];
+    if (!isSystemNamespace(namespace)) return [];
     return [message(resource, `metadata.namespace is "${namespace}"`, fix, "K26")];
   }
   // Unset: the provider's namespace decides, and only a known system one proves a violation.
   const fallback = asString(resource.provider?.props["namespace"]);
-  if (fallback === undefined || !SYSTEM_NAMESPACES.includes(fallback)) return [];
+  if (fallback === undefined || !isSystemNamespace(fallback)) return [];
   const problem = `metadata.namespace is unset and the provider's namespace is "${fallback}"`;
   return [message(resource, problem, fix, "K26")];
 }

@@ -6,7 +6,12 @@ import type { PyfleetResourcePolicy } from "./framework";
 import { resourcePolicy } from "./framework";
 import { message, show, type Resource } from "./resource";
 import { asArray, asRecord, asString, at, isUnknown } from "./values";
-import { SECRET_LIKE } from "./workload";
+import {
+  HPA_MIN_REPLICAS,
+  POD_SECURITY_ENFORCE_LABEL,
+  POD_SECURITY_LEVEL,
+  looksLikeSecret,
+} from "./vocabulary";
 
 /** Type tokens of the companion objects. */
 export const TYPES = {
@@ -26,9 +31,6 @@ export const TYPES = {
   ],
   configMap: ["kubernetes:core/v1:ConfigMap"],
 } as const;
-
-/** Label of the Pod Security Standards level a namespace enforces. */
-export const ENFORCE_LABEL = "pod-security.kubernetes.io/enforce";
 
 const OPEN_CIDRS = ["0.0.0.0/0", "::/0"];
 
@@ -108,13 +110,20 @@ export function checkNetworkPolicy(resource: Resource): string[] {
 export function checkNamespacePodSecurity(resource: Resource): string[] {
   const labels = at(resource.props, "metadata", "labels");
   if (isUnknown(labels)) return [];
-  const level = asRecord(labels)?.[ENFORCE_LABEL];
-  if (level === "restricted" || isUnknown(level)) return [];
+  const level = asRecord(labels)?.[POD_SECURITY_ENFORCE_LABEL];
+  if (level === POD_SECURITY_LEVEL || isUnknown(level)) return [];
   const problem =
     level === undefined
-      ? `metadata.labels lacks ${ENFORCE_LABEL}`
-      : `metadata.labels["${ENFORCE_LABEL}"] is ${show(level)}`;
-  return [message(resource, problem, `set ${ENFORCE_LABEL} to "restricted"`, "C3")];
+      ? `metadata.labels lacks ${POD_SECURITY_ENFORCE_LABEL}`
+      : `metadata.labels["${POD_SECURITY_ENFORCE_LABEL}"] is ${show(level)}`;
+  return [
+    message(
+      resource,
+      problem,
+      `set ${POD_SECURITY_ENFORCE_LABEL} to "${POD_SECURITY_LEVEL}"`,
+      "C3",
+    ),
+  ];
 }
 
 /** C4: Services stay inside the cluster (ClusterIP); the Ingress is the way in. */
@@ -170,19 +179,19 @@ export function checkIngress(resource: Resource): string[] {
 export function checkHpaMinReplicas(resource: Resource): string[] {
   const minReplicas = at(resource.props, "spec", "minReplicas");
   if (isUnknown(minReplicas) || at(resource.props, "spec") === undefined) return [];
-  if (typeof minReplicas === "number" && minReplicas >= 2) return [];
+  if (typeof minReplicas === "number" && minReplicas >= HPA_MIN_REPLICAS) return [];
   const problem =
     minReplicas === undefined
       ? "spec.minReplicas is unset (it defaults to 1)"
       : `spec.minReplicas is ${show(minReplicas)}`;
-  return [message(resource, problem, "set it to at least 2", "C6")];
+  return [message(resource, problem, `set it to at least ${HPA_MIN_REPLICAS}`, "C6")];
 }
 
 /** C7: no secret-looking keys in ConfigMaps. */
 export function checkConfigMapKeys(resource: Resource): string[] {
   return (["data", "binaryData"] as const).flatMap((field) =>
     Object.keys(asRecord(resource.props[field]) ?? {})
-      .filter((key) => SECRET_LIKE.test(key))
+      .filter(looksLikeSecret)
       .map((key) =>
         message(
           resource,

@@ -8,12 +8,10 @@ import { resourcePolicy } from "./framework";
 import { WORKLOAD_TYPES, containersOf, podOf } from "./pods";
 import { message, show, type Resource } from "./resource";
 import { asArray, asRecord, asString } from "./values";
-import { SECRET_LIKE } from "./workload";
+import { MUTABLE_TAG, isDigestRef, looksLikeSecret, tagOf } from "./vocabulary";
 
 /** Type token of `@pulumi/docker-build`'s Image. */
 export const BUILD_IMAGE_TYPE = "docker-build:index:Image";
-
-const DIGEST = /@sha256:[a-f0-9]{64}$/;
 
 /** Configuration of the registry allowlist. */
 export interface RegistryConfig {
@@ -42,12 +40,8 @@ export function parseImage(reference: string): ImageRef {
     digest = rest.slice(atSign + 1);
     rest = rest.slice(0, atSign);
   }
-  let tag: string | undefined;
-  const colon = rest.lastIndexOf(":");
-  if (colon > rest.lastIndexOf("/")) {
-    tag = rest.slice(colon + 1);
-    rest = rest.slice(0, colon);
-  }
+  const tag = tagOf(rest);
+  if (tag !== undefined) rest = rest.slice(0, rest.length - tag.length - 1);
   const parts = rest.split("/");
   const first = parts[0] ?? "";
   const hasRegistry =
@@ -83,17 +77,17 @@ export function checkImageDigest(resource: Resource): string[] {
     if (image === undefined) return [];
     const ref = parseImage(image);
     const fix = "deploy it by digest (repository@sha256:...)";
-    if (!DIGEST.test(image)) {
+    if (!isDigestRef(image)) {
       const how =
         ref.tag === undefined
           ? "without a tag or digest (that is the mutable latest tag)"
-          : ref.tag === "latest"
-            ? 'by the mutable tag "latest"'
+          : ref.tag === MUTABLE_TAG
+            ? `by the mutable tag "${MUTABLE_TAG}"`
             : `by the tag "${ref.tag}", not by digest`;
       return [message(resource, `${c.label} runs image "${image}" ${how}`, fix, "K12")];
     }
-    if (ref.tag === "latest") {
-      const problem = `${c.label} image "${image}" names the tag "latest"`;
+    if (ref.tag === MUTABLE_TAG) {
+      const problem = `${c.label} image "${image}" names the tag "${MUTABLE_TAG}"`;
       return [message(resource, problem, "drop the tag; the digest alone names the image", "K12")];
     }
     return [];
@@ -107,7 +101,7 @@ export function checkPullPolicy(resource: Resource): string[] {
   return containersOf(pod).flatMap((c) => {
     const image = asString(c.spec["image"]);
     const policy = asString(c.spec["imagePullPolicy"]);
-    if (image === undefined || !DIGEST.test(image) || policy === undefined) return [];
+    if (image === undefined || !isDigestRef(image) || policy === undefined) return [];
     if (policy === "IfNotPresent") return [];
     const why =
       policy === "Never"
@@ -147,7 +141,7 @@ export function checkBuildArgs(resource: Resource): string[] {
   const buildArgs = asRecord(resource.props["buildArgs"]);
   if (!buildArgs) return [];
   return Object.keys(buildArgs)
-    .filter((key) => SECRET_LIKE.test(key))
+    .filter(looksLikeSecret)
     .map((key) =>
       message(
         resource,

@@ -158,3 +158,17 @@ export function effectiveSecurity(pod: Pod, container: Container, field: string)
     path: `${pod.specPath}.securityContext.${field}`,
   };
 }
+
+/** A check of one container of a workload's pod. */
+export type ContainerCheck = (resource: Resource, pod: Pod, container: Container) => string[];
+
+/** Runs `check` on every container of the workload's pod (init containers unless excluded). */
+export function eachContainer(
+  resource: Resource,
+  check: ContainerCheck,
+  includeInit = true,
+): string[] {
+  const pod = podOf(resource);
+  if (!pod) return [];
+  return containersOf(pod, includeInit).flatMap((c) => check(resource, pod, c));
+}

@@ -5,13 +5,23 @@
 import { clusterPolicies } from "./cluster";
 import { companionPolicies } from "./companions";
 import type { PyfleetResourcePolicy, PyfleetStackPolicy } from "./framework";
+import { identityPolicies } from "./identity";
 import { imagePolicies } from "./images";
+import { labelPolicies } from "./labels";
+import { podSecurityPolicies } from "./podSecurity";
+import { probePolicies } from "./probes";
+import { resourceRequestPolicies } from "./resources";
+import { rolloutPolicies } from "./rollout";
 import { stackPolicies } from "./stack";
-import { workloadPolicies } from "./workload";
 
-/** The resource policies. */
+/** The resource policies, by checklist area (pods K1-K24, images, every object, companions). */
 export const resourcePolicies: PyfleetResourcePolicy[] = [
-  ...workloadPolicies,
+  ...podSecurityPolicies,
+  ...resourceRequestPolicies,
+  ...probePolicies,
+  ...rolloutPolicies,
+  ...identityPolicies,
+  ...labelPolicies,
   ...imagePolicies,
   ...clusterPolicies,
   ...companionPolicies,

@@ -10,7 +10,8 @@ import { TYPES } from "./companions";
 import { REPLICATED_TYPES, WORKLOAD_TYPES } from "./pods";
 import { kindOf, message, type Resource } from "./resource";
 import { asArray, asRecord, asString, at, isUnknown } from "./values";
-import { environmentOf, environmentSchema, type EnvironmentConfig } from "./workload";
+import { environmentOf, environmentSchema, type EnvironmentConfig } from "./environment";
+import { minimumReplicas } from "./vocabulary";
 
 function namespaceOf(resource: Resource): unknown {
   return at(resource.props, "metadata", "namespace");
@@ -37,7 +38,8 @@ export function checkAutoscaledReplicas(
   const findings: StackFinding[] = [];
   for (const workload of resources.filter((r) => REPLICATED_TYPES.includes(r.type))) {
     const environment = environmentOf(workload, config);
-    if (environment === undefined || environment === "dev") continue;
+    // Without spec.replicas a workload runs one pod: a violation wherever one is too few.
+    if (environment === undefined || minimumReplicas(environment) <= 1) continue;
     const spec = asRecord(at(workload.props, "spec"));
     if (!spec || "replicas" in spec) continue;
     const name = asString(at(workload.props, "metadata", "name"));

@@ -4,7 +4,17 @@
  * fall-back to a default.
  */
 import { z } from "zod";
-import { isCpuQuantity, isMemoryQuantity } from "./quantity";
+import {
+  DEBIAN_PACKAGE_PATTERN,
+  DIGEST_PATTERN,
+  DIGEST_REF_PATTERN,
+  MIN_UID,
+  MUTABLE_TAG,
+  TAG_PATTERN,
+  isCpuQuantity,
+  isMemoryQuantity,
+  tagOf,
+} from "../policy/vocabulary";
 import { APP_KINDS, ENVIRONMENTS, FLAVOURS } from "./types";
 
 /** A DNS-1035 label short enough that derived object names stay within 63 characters. */
@@ -63,17 +73,27 @@ const memoryQuantity = z
     error: 'expected a memory quantity such as "512Mi" or "2Gi" (suffix Ki, Mi, Gi; no space)',
   });
 
+/** The body of an anchored pattern, to compose it into a larger one. */
+function unanchored(pattern: RegExp): string {
+  return pattern.source.replace(/^\^/, "").replace(/\$$/, "");
+}
+
+const IMAGE_REPOSITORY =
+  /^(?:[a-z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
+
 /** An image reference that carries a tag, optionally a digest too (`repo:tag[@sha256:...]`). */
 export const taggedImage = z
   .string()
   .regex(
-    /^(?:[a-z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}(?:@sha256:[a-f0-9]{64})?$/,
+    new RegExp(
+      `^${unanchored(IMAGE_REPOSITORY)}:${unanchored(TAG_PATTERN)}(?:@${unanchored(DIGEST_PATTERN)})?$`,
+    ),
     {
       error:
         'expected an image with an explicit tag, e.g. "python:3.11-slim-bookworm" (optionally "@sha256:<digest>"); untagged or :latest-only references are not reproducible',
     },
   )
-  .refine((ref) => !/:latest(@|$)/.test(ref), {
+  .refine((ref) => tagOf(ref) !== MUTABLE_TAG, {
     error: 'the tag "latest" is mutable; pin a version tag (optionally with a digest)',
   });
 
@@ -99,9 +119,14 @@ const platform = z.enum(
   { error: "expected a platform such as linux/amd64 or linux/arm64" },
 );
 
-const digestRef = z.string().regex(/^[^@\s]+@sha256:[a-f0-9]{64}$/, {
-  error: 'expected an image digest reference "<repository>@sha256:<64 hex>"',
-});
+const digestRef = z
+  .string()
+  .regex(DIGEST_REF_PATTERN, {
+    error: 'expected an image digest reference "<repository>@sha256:<64 hex>"',
+  })
+  .refine((ref) => tagOf(ref) !== MUTABLE_TAG, {
+    error: `names the mutable tag "${MUTABLE_TAG}"; drop the tag, the digest alone names the image`,
+  });
 
 const resources = z.strictObject({
   requests: z.strictObject({ cpu: cpuQuantity, memory: memoryQuantity }).partial(),
@@ -184,17 +209,21 @@ export const appOverride = z
         target: z.enum(["production", "development"]),
         baseImages: baseImages.partial(),
         aptPackages: z.array(
-          z.string().regex(/^[a-z0-9][a-z0-9+.-]*(=[A-Za-z0-9.+:~-]+)?$/, {
+          z.string().regex(DEBIAN_PACKAGE_PATTERN, {
             error: "expected a Debian package name, optionally =version",
           }),
         ),
         variant: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { error: "expected a variant name" }),
         builderPackages: z.array(
-          z.string().regex(/^[a-z0-9][a-z0-9+.-]*(=[A-Za-z0-9.+:~-]+)?$/, {
+          z.string().regex(DEBIAN_PACKAGE_PATTERN, {
             error: "expected a Debian package name, optionally =version",
           }),
         ),
-        uid: z.number().int().min(1000, { error: "must be a non-root uid >= 1000" }).max(65535),
+        uid: z
+          .number()
+          .int()
+          .min(MIN_UID, { error: `must be a non-root uid >= ${MIN_UID}` })
+          .max(65535),
       })
       .partial(),
   })
@@ -259,11 +288,15 @@ export const stackConfig = z
         target: z.enum(["production", "development"]),
         baseImages: baseImages.partial(),
         builderPackages: z.array(
-          z.string().regex(/^[a-z0-9][a-z0-9+.-]*(=[A-Za-z0-9.+:~-]+)?$/, {
+          z.string().regex(DEBIAN_PACKAGE_PATTERN, {
             error: "expected a Debian package name, optionally =version",
           }),
         ),
-        uid: z.number().int().min(1000, { error: "must be a non-root uid >= 1000" }).max(65535),
+        uid: z
+          .number()
+          .int()
+          .min(MIN_UID, { error: `must be a non-root uid >= ${MIN_UID}` })
+          .max(65535),
         pipIndexUrl: z.url().refine((url) => !/^[a-z]+:\/\/[^/@]+@/i.test(url), {
           error:
             "must not carry credentials (build arguments end up in the image history); put a " +

@@ -6,8 +6,17 @@
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import { KIND_PRESETS, defaultStartupBudgetSeconds } from "./presets";
-import { REQUIRED_DOCKERIGNORE, missingDockerignorePatterns } from "../model/dockerfile";
-import { validateTagPart } from "../model/tags";
+import {
+  HPA_MIN_REPLICAS,
+  REQUIRED_DOCKERIGNORE,
+  SCRATCH_MOUNT_PATH,
+  deadlineCoversMinReady,
+  limitBelowRequest,
+  looksLikeSecret,
+  minimumReplicas,
+  missingDockerignorePatterns,
+  validateTagPart,
+} from "../policy/vocabulary";
 import {
   AWAIT_MARGIN_SECONDS,
   DEFAULT_BASE_IMAGES,
@@ -15,7 +24,6 @@ import {
   ENVIRONMENT_DEFAULTS,
 } from "./environments";
 import { SettingsError, formatIssues } from "./problems";
-import { cpuMillis, memoryBytes } from "./quantity";
 import {
   SECRET_KEYS,
   STRING_KEYS,
@@ -204,6 +212,13 @@ function buildSettings(
 
   const images = resolveImageSource(config, defaults.images, problems);
   const rollout = { ...defaults.rollout, ...config.rollout };
+  if (!deadlineCoversMinReady(rollout.progressDeadlineSeconds, rollout.minReadySeconds)) {
+    problems.push(
+      `pyfleet:rollout.progressDeadlineSeconds: ${rollout.progressDeadlineSeconds} must be above ` +
+        `minReadySeconds (${rollout.minReadySeconds}), or no rollout can finish in time; raise ` +
+        "progressDeadlineSeconds or lower minReadySeconds",
+    );
+  }
   if (rollout.drainSeconds >= rollout.progressDeadlineSeconds) {
     problems.push(
       `pyfleet:rollout.drainSeconds: ${rollout.drainSeconds} must be below ` +
@@ -402,16 +417,17 @@ function resolveApp(input: AppInput): AppSettings | undefined {
     ...config.autoscaling,
     ...merged.autoscaling,
   };
-  if (environment !== "dev" && replicas < 2) {
+  const minimum = minimumReplicas(environment);
+  if (replicas < minimum) {
     problems.push(
-      `${where}.replicas: ${environment} runs at least 2 replicas so a node drain or a rollout ` +
-        `never takes the app down, got ${replicas}; set pyfleet:apps.${name}.replicas to 2 or more`,
+      `${where}.replicas: ${environment} runs at least ${minimum} replicas so a node drain or a rollout ` +
+        `never takes the app down, got ${replicas}; set pyfleet:apps.${name}.replicas to ${minimum} or more`,
     );
   }
   if (autoscaling.enabled) {
-    if (autoscaling.minReplicas < 2) {
+    if (autoscaling.minReplicas < HPA_MIN_REPLICAS) {
       problems.push(
-        `${where}.autoscaling.minReplicas: must be >= 2 when autoscaling is enabled, got ${autoscaling.minReplicas}`,
+        `${where}.autoscaling.minReplicas: must be >= ${HPA_MIN_REPLICAS} when autoscaling is enabled, got ${autoscaling.minReplicas}`,
       );
     }
     if (autoscaling.maxReplicas < autoscaling.minReplicas) {
@@ -454,10 +470,21 @@ function resolveApp(input: AppInput): AppSettings | undefined {
       problems.push(`${where}.volumes: the volume name "${volume.name}" is used twice`);
     }
     volumeNames.add(volume.name);
-    if (volume.mountPath === "/tmp" || volume.mountPath === "/app") {
+    if (volume.mountPath === SCRATCH_MOUNT_PATH || volume.mountPath === "/app") {
       problems.push(
         `${where}.volumes.${volume.name}.mountPath: ${volume.mountPath} is reserved ` +
           "(scratch space and app code); mount the volume elsewhere, e.g. /data",
+      );
+    }
+  }
+
+  // Plain config lands in a ConfigMap, readable by anyone who may read the namespace (C7).
+  for (const key of Object.keys(merged.config ?? {})) {
+    if (looksLikeSecret(key)) {
+      problems.push(
+        `${where}.config.${key}: looks like a secret, and config is stored in a plain ConfigMap; ` +
+          `declare it in ${where}.secrets instead and set its value with: pulumi config set ` +
+          `--secret --path 'pyfleet:appSecrets.${name}.${key}' <value>`,
       );
     }
   }
@@ -642,21 +669,18 @@ function checkResources(
   problems: string[],
 ): void {
   const { requests, limits } = resources;
-  try {
-    if (memoryBytes(limits.memory) < memoryBytes(requests.memory)) {
-      problems.push(
-        `${where}.resources.limits.memory: ${limits.memory} is below the request ` +
-          `${requests.memory}; a limit must be >= its request`,
-      );
-    }
-    if (limits.cpu !== undefined && cpuMillis(limits.cpu) < cpuMillis(requests.cpu)) {
-      problems.push(
-        `${where}.resources.limits.cpu: ${limits.cpu} is below the request ${requests.cpu}; ` +
-          "a limit must be >= its request",
-      );
-    }
-  } catch {
-    // Malformed quantities were reported by the schema.
+  // Malformed quantities were reported by the schema; they compare as undefined here.
+  if (limitBelowRequest(limits.memory, requests.memory) === true) {
+    problems.push(
+      `${where}.resources.limits.memory: ${limits.memory} is below the request ` +
+        `${requests.memory}; a limit must be >= its request`,
+    );
+  }
+  if (limits.cpu !== undefined && limitBelowRequest(limits.cpu, requests.cpu) === true) {
+    problems.push(
+      `${where}.resources.limits.cpu: ${limits.cpu} is below the request ${requests.cpu}; ` +
+        "a limit must be >= its request",
+    );
   }
 }
 

@@ -3,10 +3,9 @@
  * plain typed arguments; only `stacks/` knows where the values came from.
  */
 
-/** The three environments a stack can select. */
-export const ENVIRONMENTS = ["dev", "staging", "prod"] as const;
-/** One of the environments a stack can select. */
-export type Environment = (typeof ENVIRONMENTS)[number];
+import type { Environment } from "../policy/vocabulary";
+
+export { ENVIRONMENTS, type Environment } from "../policy/vocabulary";
 
 /** How an app's Python dependencies are installed. */
 export const FLAVOURS = ["pip", "conda"] as const;

@@ -26,32 +26,30 @@ import { resourcePolicies } from "../../policy/policies";
 import type { Resource } from "../../policy/resource";
 import { checkAutoscaledReplicas, checkDefaultDeny } from "../../policy/stack";
 import { UNKNOWN } from "../../policy/values";
+import { checkEnvSecrets, checkServiceAccount } from "../../policy/identity";
+import { checkLabels } from "../../policy/labels";
 import {
-  checkAwaitTimeouts,
   checkCapabilities,
-  checkEnvSecrets,
-  checkGracefulShutdown,
   checkHostAccess,
-  checkLabels,
-  checkLivenessProbe,
   checkPrivilegeEscalation,
   checkPrivileged,
   checkReadOnlyRoot,
-  checkReadinessProbe,
-  checkReplicas,
-  checkResources,
-  checkRollingUpdate,
-  checkRolloutTiming,
   checkRunAsNonRoot,
   checkRunAsUser,
   checkSeccomp,
-  checkServiceAccount,
-  checkStartupProbe,
-  checkTopologySpread,
   checkVolumeTypes,
+} from "../../policy/podSecurity";
+import { checkLivenessProbe, checkReadinessProbe, checkStartupProbe } from "../../policy/probes";
+import { checkResources, quantity } from "../../policy/resources";
+import {
+  checkAwaitTimeouts,
+  checkGracefulShutdown,
+  checkReplicas,
+  checkRollingUpdate,
+  checkRolloutTiming,
+  checkTopologySpread,
   drainSeconds,
-  quantity,
-} from "../../policy/workload";
+} from "../../policy/rollout";
 
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const DIGEST = `sha256:${"a".repeat(64)}`;

@@ -4,13 +4,12 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import {
-  REQUIRED_DOCKERIGNORE,
   command,
-  missingDockerignorePatterns,
   renderDockerfile,
   renderDockerignore,
   type DockerfileSpec,
 } from "../../model/dockerfile";
+import { REQUIRED_DOCKERIGNORE, missingDockerignorePatterns } from "../../policy/vocabulary";
 import { imagePlan } from "../../model/imagePlan";
 import { probes } from "../../model/workload";
 import { DEFAULT_BASE_IMAGES } from "../../stacks/environments";

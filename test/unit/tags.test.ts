@@ -1,15 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { SHORT_SHA_LENGTH, computeTags, digestRef, ociLabels, revisionTag } from "../../model/tags";
 import {
-  SHORT_SHA_LENGTH,
   TAG_PATTERN,
-  computeTags,
-  digestRef,
-  ociLabels,
-  revisionTag,
+  cpuMillis,
+  isCpuQuantity,
+  isMemoryQuantity,
+  memoryBytes,
   validateTagPart,
-} from "../../model/tags";
-import { cpuMillis, isCpuQuantity, isMemoryQuantity, memoryBytes } from "../../stacks/quantity";
+} from "../../policy/vocabulary";
 import { pyprojectVersion } from "../../stacks/settings";
 
 const sha = fc.stringMatching(/^[0-9a-f]{40}$/);
