@@ -14,6 +14,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import { LOCAL_PASSPHRASE } from "../infra/localEnv";
+import { useNativeStackTraces } from "./stackTraces";
 
 const ROOT = path.resolve(__dirname, "..");
 const OPERATIONS = ["preview", "up", "destroy", "refresh", "outputs"] as const;
@@ -69,7 +70,7 @@ function parseArgs(argv: string[]): Options {
 function pulumiBin(): string | undefined {
   const explicit = process.env["PYFLEET_PULUMI_BIN"];
   if (explicit) return explicit;
-  const script = path.join(ROOT, "scripts", "pulumi-toolchain.sh");
+  const script = path.join(ROOT, "infra", "pulumi-toolchain.sh");
   try {
     const out = execFileSync("bash", [script, "--print-versions"], {
       encoding: "utf8",
@@ -92,7 +93,7 @@ async function main(argv: string[]): Promise<number> {
       process.env["PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"] ?? (bin ? "true" : "false"),
   };
   // infra/bin holds the analyzer shim that runs Node.js policy packs without a language host.
-  const shims = path.join(ROOT, "scripts", "bin");
+  const shims = path.join(ROOT, "infra", "bin");
   env["PATH"] = [bin, shims, process.env["PATH"] ?? ""].filter(Boolean).join(":");
   if (!process.env["PULUMI_BACKEND_URL"] && !process.env["PULUMI_ACCESS_TOKEN"]) {
     const state = path.join(ROOT, ".pulumi-state");
@@ -108,6 +109,8 @@ async function main(argv: string[]): Promise<number> {
     ...(bin ? { root: path.dirname(bin) } : {}),
     skipVersionCheck: true,
   });
+  // Before the program runs: Pulumi's per-promise stack traces are cheap only natively.
+  useNativeStackTraces();
   // The program is the same module `pulumi up` runs from index.ts.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const program = require(path.join(ROOT, "index")) as () => Promise<Record<string, unknown>>;
