@@ -14,6 +14,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import { LOCAL_PASSPHRASE } from "../infra/localEnv";
+import { useNativeStackTraces } from "./stackTraces";
 
 const ROOT = path.resolve(__dirname, "..");
 const OPERATIONS = ["preview", "up", "destroy", "refresh", "outputs"] as const;
@@ -108,6 +109,8 @@ async function main(argv: string[]): Promise<number> {
     ...(bin ? { root: path.dirname(bin) } : {}),
     skipVersionCheck: true,
   });
+  // Before the program runs: Pulumi's per-promise stack traces are cheap only natively.
+  useNativeStackTraces();
   // The program is the same module `pulumi up` runs from index.ts.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const program = require(path.join(ROOT, "index")) as () => Promise<Record<string, unknown>>;

@@ -57,7 +57,7 @@ export function loadStack(root: string = projectRoot()): LoadedStack {
       const full = path.resolve(root, rel);
       return full.startsWith(root) && existsSync(full) && statSync(full).isDirectory();
     },
-    revision: (rel) => gitRevision(root, rel),
+    revision: gitRevisions(root),
   });
 
   const pyfleet = new pulumi.Config(NAMESPACE);
@@ -92,33 +92,87 @@ function readProjectFile(root: string, rel: string): string | undefined {
   }
 }
 
-function git(root: string, args: string[]): string | undefined {
+function git(root: string, args: string[], trim = true): string | undefined {
   try {
-    return execFileSync("git", ["-C", root, ...args], {
+    const out = execFileSync("git", ["-C", root, ...args], {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "ignore"],
-    }).trim();
+    });
+    return trim ? out.trim() : out;
   } catch {
     return undefined;
   }
 }
 
 /**
- * The commit a build comes from: the CI's commit variable when set, else `git rev-parse HEAD`;
- * dirty when the app's folder has uncommitted changes.
+ * Revision lookups for project folders, from a fixed number of git runs whatever the number of
+ * folders asked about (one `rev-parse`, one `status`, one `log`), so a catalogue of hundreds of
+ * apps costs what one app does. The commit is the CI's commit variable when set, else `HEAD`; a
+ * folder is dirty when `git status` lists a change inside it (as `git status -- <folder>` would).
  */
-export function gitRevision(root: string, rel: string): RevisionInfo | undefined {
+export function gitRevisions(root: string): (rel: string) => RevisionInfo | undefined {
+  let snapshot: GitSnapshot | null | undefined;
+  return (rel) => {
+    snapshot ??= readGitSnapshot(root) ?? null;
+    if (snapshot === null) return undefined;
+    return {
+      sha: snapshot.sha,
+      dirty: isDirty(snapshot, rel),
+      ...(snapshot.committedAt ? { committedAt: snapshot.committedAt } : {}),
+    };
+  };
+}
+
+/** What git says about the checkout, read once per program. */
+interface GitSnapshot {
+  sha: string;
+  committedAt?: string;
+  /** The project root's folder inside the repository (`""` at its top, else ending in `/`). */
+  prefix: string;
+  /** Changed paths, relative to the repository's top; untracked folders end in `/`. */
+  changed: string[];
+}
+
+function readGitSnapshot(root: string): GitSnapshot | undefined {
   const fromCi =
     process.env["PYFLEET_GIT_SHA"] ?? process.env["GITHUB_SHA"] ?? process.env["CI_COMMIT_SHA"];
-  const sha = fromCi ?? git(root, ["rev-parse", "HEAD"]);
+  // One run gives both the root's place in the repository and, unless CI named it, HEAD.
+  const parsed = git(root, ["rev-parse", "--show-prefix", ...(fromCi ? [] : ["HEAD"])], false);
+  const lines = parsed?.split("\n") ?? [];
+  const sha = fromCi ?? lines[1]?.trim();
   if (sha === undefined || !/^[0-9a-f]{40,64}$/.test(sha)) return undefined;
-  const status = git(root, ["status", "--porcelain", "--", rel]);
+  // Porcelain paths are relative to the repository's top whatever the working folder, and -z
+  // prints them unquoted: "XY path" entries, a rename or copy followed by its source path.
+  const status = git(root, ["status", "--porcelain", "-z"], false);
+  const changed: string[] = [];
+  const entries = status?.split("\0") ?? [];
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!;
+    if (entry.length < 4) continue;
+    changed.push(entry.slice(3));
+    if (entry[0] === "R" || entry[0] === "C") changed.push(entries[++i] ?? "");
+  }
   const committedAt = git(root, ["log", "-1", "--format=%cI", sha]);
   return {
     sha,
-    dirty: status !== undefined && status !== "",
     ...(committedAt ? { committedAt } : {}),
+    prefix: lines[0]?.trim() ?? "",
+    changed,
   };
+}
+
+function isDirty(snapshot: GitSnapshot, rel: string): boolean {
+  const folder = path.posix
+    .normalize(snapshot.prefix + rel.replace(/\\/g, "/"))
+    .replace(/\/+$/, "");
+  if (folder === "." || folder === "") return snapshot.changed.length > 0;
+  return snapshot.changed.some(
+    (p) =>
+      p === folder ||
+      p.startsWith(`${folder}/`) ||
+      // An untracked folder is listed once, as "dir/", for everything below it.
+      (p.endsWith("/") && `${folder}/`.startsWith(p)),
+  );
 }
 
 function sourceRepositoryUrl(root: string): string | undefined {

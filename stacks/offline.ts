@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { gitRevision, projectRoot } from "./load";
+import { gitRevisions, projectRoot } from "./load";
 import { resolveSettings } from "./settings";
 import type { Settings } from "./types";
 
@@ -42,6 +42,6 @@ export function offlineSettings(stack: string, root: string = projectRoot()): Se
       const full = path.resolve(root, rel);
       return existsSync(full) && statSync(full).isDirectory();
     },
-    revision: (rel) => gitRevision(root, rel),
+    revision: gitRevisions(root),
   });
 }
