@@ -8,5 +8,7 @@ export default defineConfig({
     isolate: true,
     pool: "forks",
     testTimeout: 30_000,
+    // The developer's local engine settings (Pulumi.<stack>.local.yaml) never leak into tests.
+    env: { PYFLEET_LOCAL_SETTINGS: "none" },
   },
 });

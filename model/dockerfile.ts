@@ -7,7 +7,13 @@
  * install, app code. Code is copied last in both flavours.
  */
 import type { AppKind, BaseImages, Flavour } from "../stacks/types";
-import { WRITABLE_ENV, heartbeatCommand, httpCheckCommand } from "../stacks/presets";
+import {
+  HTTP_PATH,
+  WRITABLE_ENV,
+  entrypointError,
+  heartbeatCommand,
+  httpCheckCommand,
+} from "../stacks/presets";
 
 /** What a generated Dockerfile is built from. */
 export interface DockerfileSpec {
@@ -118,6 +124,30 @@ function validateSpec(spec: DockerfileSpec): void {
   if (spec.kind !== "worker" && (spec.port === undefined || spec.healthPath === undefined)) {
     throw new Error(`a ${spec.kind} app needs a port and a health path`);
   }
+  // Everything spliced into the file is held to a strict grammar here too, so a spec built
+  // without the settings schema cannot change a command either.
+  if (spec.healthPath !== undefined && !HTTP_PATH.test(spec.healthPath)) {
+    throw new Error(
+      `health path ${JSON.stringify(spec.healthPath)} is not an HTTP path (RFC 3986 characters, no quotes or spaces)`,
+    );
+  }
+  const entrypoint = entrypointError(spec.kind, spec.entrypoint);
+  if (entrypoint !== undefined) {
+    throw new Error(`entrypoint ${JSON.stringify(spec.entrypoint)}: ${entrypoint}`);
+  }
+  for (const [role, image] of Object.entries<string>({ ...spec.baseImages })) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._/:@-]*$/.test(image)) {
+      throw new Error(`base image ${role} ${JSON.stringify(image)} is not an image reference`);
+    }
+  }
+  if (
+    spec.dependencyFile !== undefined &&
+    !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(spec.dependencyFile)
+  ) {
+    throw new Error(
+      `dependency file ${JSON.stringify(spec.dependencyFile)} is not a plain file name`,
+    );
+  }
   for (const pkg of [...(spec.aptPackages ?? []), ...(spec.builderPackages ?? [])]) {
     if (!/^[a-z0-9][a-z0-9+.-]*(=[A-Za-z0-9.+:~-]+)?$/.test(pkg)) {
       throw new Error(`apt package ${JSON.stringify(pkg)} is not a Debian package name`);
@@ -147,9 +177,10 @@ export const ENV_PREFIX: Readonly<Record<Flavour, string>> = {
   conda: "/opt/conda/envs/app",
 };
 
-function runtimeEnv(flavour: Flavour): string[] {
+/** Environment variables the runtime image sets and relies on; app config must not override them. */
+export function runtimeEnvVars(flavour: Flavour): [string, string][] {
   const prefix = ENV_PREFIX[flavour];
-  const vars: [string, string][] = [
+  return [
     ["PYTHONUNBUFFERED", "1"],
     ["PYTHONDONTWRITEBYTECODE", "1"],
     ["PIP_DISABLE_PIP_VERSION_CHECK", "1"],
@@ -158,7 +189,15 @@ function runtimeEnv(flavour: Flavour): string[] {
     ["PATH", `${prefix}/bin:$PATH`],
     ...Object.entries(WRITABLE_ENV),
   ];
-  return ["ENV " + vars.map(([k, v]) => `${k}=${v}`).join(" \\\n    ")];
+}
+
+function runtimeEnv(flavour: Flavour): string[] {
+  return [
+    "ENV " +
+      runtimeEnvVars(flavour)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(" \\\n    "),
+  ];
 }
 
 /** The process command per kind, in JSON (exec) form so the app is PID 1 and gets SIGTERM. */

@@ -2,12 +2,12 @@
  * The one place that reads the outside world: Pulumi config, project files and git. It feeds
  * `resolveSettings` and reads credentials as Pulumi secrets.
  */
-import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
-import { resolveSettings, type RevisionInfo } from "./settings";
+import { localSettingsPath, readLocalSettings, withLocalSettings } from "./localSettings";
+import { projectSources, sourceRepositoryUrl } from "./projectFiles";
+import { resolveSettings } from "./settings";
 import type { Settings } from "./types";
 
 /** Config namespace of every pyfleet setting. */
@@ -47,17 +47,14 @@ export function loadStack(root: string = projectRoot()): LoadedStack {
     if (isSecret?.(key)) secretKeys.add(short);
   }
 
+  // The local engine's settings (written by the quick start) apply to every command alike.
+  const local = localSettingsPath(root, pulumi.getStack());
   const settings = resolveSettings({
     stack: pulumi.getStack(),
     project: pulumi.getProject(),
-    config,
+    config: local ? withLocalSettings(config, readLocalSettings(local)) : config,
     secretConfigKeys: secretKeys,
-    readFile: (rel) => readProjectFile(root, rel),
-    isDirectory: (rel) => {
-      const full = path.resolve(root, rel);
-      return full.startsWith(root) && existsSync(full) && statSync(full).isDirectory();
-    },
-    revision: (rel) => gitRevision(root, rel),
+    ...projectSources(root),
   });
 
   const pyfleet = new pulumi.Config(NAMESPACE);
@@ -82,50 +79,5 @@ export function loadStack(root: string = projectRoot()): LoadedStack {
   };
 }
 
-function readProjectFile(root: string, rel: string): string | undefined {
-  const full = path.resolve(root, rel);
-  if (!full.startsWith(root + path.sep)) return undefined;
-  try {
-    return statSync(full).isFile() ? readFileSync(full, "utf8") : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function git(root: string, args: string[]): string | undefined {
-  try {
-    return execFileSync("git", ["-C", root, ...args], {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "ignore"],
-    }).trim();
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * The commit a build comes from: the CI's commit variable when set, else `git rev-parse HEAD`;
- * dirty when the app's folder has uncommitted changes.
- */
-export function gitRevision(root: string, rel: string): RevisionInfo | undefined {
-  const fromCi =
-    process.env["PYFLEET_GIT_SHA"] ?? process.env["GITHUB_SHA"] ?? process.env["CI_COMMIT_SHA"];
-  const sha = fromCi ?? git(root, ["rev-parse", "HEAD"]);
-  if (sha === undefined || !/^[0-9a-f]{40,64}$/.test(sha)) return undefined;
-  const status = git(root, ["status", "--porcelain", "--", rel]);
-  const committedAt = git(root, ["log", "-1", "--format=%cI", sha]);
-  return {
-    sha,
-    dirty: status !== undefined && status !== "",
-    ...(committedAt ? { committedAt } : {}),
-  };
-}
-
-function sourceRepositoryUrl(root: string): string | undefined {
-  const server = process.env["GITHUB_SERVER_URL"];
-  const repo = process.env["GITHUB_REPOSITORY"];
-  if (server && repo) return `${server}/${repo}`;
-  const remote = git(root, ["remote", "get-url", "origin"]);
-  // Never leak credentials embedded in a remote URL.
-  return remote && /^https?:\/\/[^@/]+\//.test(remote) ? remote : undefined;
-}
+/** Re-exported: tools and tests read a folder's git state through the I/O module. */
+export { gitRevision } from "./projectFiles";

@@ -99,3 +99,41 @@ export const WRITABLE_ENV: Readonly<Record<string, string>> = {
   MPLCONFIGDIR: "/tmp/matplotlib",
   XDG_CACHE_HOME: "/tmp/cache",
 };
+
+/**
+ * An HTTP path as probes and the HEALTHCHECK use it: RFC 3986 path and query characters only.
+ * No quote, backslash, space or control character, so a path spliced into the HEALTHCHECK's
+ * Python string can never end that string and run code.
+ */
+export const HTTP_PATH = /^\/[A-Za-z0-9\-._~%!$&'()*+,;=:@/?]*$/;
+
+/**
+ * What each kind's entrypoint may be. It becomes one argument of the exec-form CMD, so it can
+ * never start a shell, but it must not start with '-' either (it would be read as an option).
+ */
+export const ENTRYPOINT_GRAMMAR: Readonly<Record<AppKind, { pattern: RegExp; example: string }>> = {
+  streamlit: {
+    pattern: /^(?!.*(^|\/)\.\.(\/|$))[A-Za-z0-9_][A-Za-z0-9_./-]*\.py$/,
+    example: "a script inside the app folder such as app.py or pages/main.py",
+  },
+  fastapi: {
+    pattern: /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$/,
+    example: "module:attribute such as vectors.main:app",
+  },
+  flask: {
+    pattern: /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*(\(\))?$/,
+    example: "module:attribute such as app:app (or a factory, app:create_app())",
+  },
+  worker: {
+    pattern: /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/,
+    example: "a Python module such as jobs or jobs.worker",
+  },
+};
+
+/** Why `entrypoint` is not valid for `kind`, or undefined when it is. */
+export function entrypointError(kind: AppKind, entrypoint: string): string | undefined {
+  const grammar = ENTRYPOINT_GRAMMAR[kind];
+  return grammar.pattern.test(entrypoint)
+    ? undefined
+    : `a ${kind} entrypoint must be ${grammar.example}`;
+}
