@@ -45,6 +45,7 @@ export function consistencyProblems(input: ConsistencyInput): string[] {
     ...unreadSettings(input),
     ...registryCredentials(input),
     ...renderDirectory(input),
+    ...rolloutTiming(input),
     ...input.settings.apps.flatMap((app) => appProblems(input, app)),
     ...sharedHosts(input.settings.apps),
     ...configCredentials(input),
@@ -272,6 +273,18 @@ function unreadSettings(input: ConsistencyInput): string[] {
     );
   }
   return problems;
+}
+
+function rolloutTiming(input: ConsistencyInput): string[] {
+  const { minReadySeconds, progressDeadlineSeconds } = input.settings.rollout;
+  // The API server refuses a Deployment whose deadline is not above minReadySeconds.
+  return minReadySeconds < progressDeadlineSeconds
+    ? []
+    : [
+        `pyfleet:rollout.minReadySeconds: ${minReadySeconds} must be below progressDeadlineSeconds ` +
+          `(${progressDeadlineSeconds}); Kubernetes refuses a Deployment otherwise: lower ` +
+          "minReadySeconds or raise progressDeadlineSeconds",
+      ];
 }
 
 function registryCredentials(input: ConsistencyInput): string[] {

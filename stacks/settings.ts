@@ -725,6 +725,8 @@ function resolveVersion(
       break;
     case "file": {
       origin = `${path}/${source.file}`;
+      // An app folder outside the repository is reported once, by its path.
+      if (sources.outsideProject?.(path) !== undefined) return undefined;
       if (sources.outsideProject?.(origin) !== undefined) {
         problems.push(
           `apps.${name}.version.file: ${JSON.stringify(source.file)} leads outside the app's ` +
