@@ -11,7 +11,12 @@ import { PromotionRefused } from "../model/promotion";
 import { policies } from "../policy/policies";
 import type { Resource } from "../policy/resource";
 import { SettingsError } from "../stacks/problems";
-import { runOffline, type OfflineRunOptions, type RecordedResource } from "./offlineProgram";
+import {
+  runOffline,
+  type OfflineRun,
+  type OfflineRunOptions,
+  type RecordedResource,
+} from "./offlineProgram";
 
 /** The outcome of checking one stack. */
 export interface StackCheck {
@@ -21,6 +26,8 @@ export interface StackCheck {
   warnings: string[];
   /** What was checked, for the summary line. */
   counts: { apps: number; objects: number; dockerfiles: number; policies: number };
+  /** The offline program run, when the settings resolved. */
+  run?: OfflineRun;
 }
 
 type PackConfig = Record<
@@ -137,5 +144,10 @@ export async function checkStack(
   counts.apps = run.settings.apps.length;
   counts.objects = run.resources.filter((r) => r.type.startsWith("kubernetes:")).length;
   counts.policies = findings.count;
-  return { problems: [...new Set(problems)], warnings: [...new Set(findings.advisory)], counts };
+  return {
+    problems: [...new Set(problems)],
+    warnings: [...new Set(findings.advisory)],
+    counts,
+    run,
+  };
 }

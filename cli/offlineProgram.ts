@@ -35,6 +35,8 @@ export interface OfflineRunOptions {
   sourceApps?: Record<string, AppOutput>;
   /** Stack config file to read instead of `Pulumi.<stack>.yaml`. */
   configFile?: string;
+  /** Digests to report for built images, by app (e.g. what the stack runs now). */
+  imageDigests?: Record<string, string>;
 }
 
 /** What one offline run produced. */
@@ -165,7 +167,9 @@ export async function runOffline(
         if (args.type === "docker-build:index:Image") {
           state = {
             ...inputs,
-            digest: placeholderDigest(args.name + JSON.stringify(inputs["tags"])),
+            digest:
+              options.imageDigests?.[args.name.replace(/-image$/, "")] ??
+              placeholderDigest(args.name + JSON.stringify(inputs["tags"])),
           };
         } else if (args.type === "pulumi:pulumi:StackReference") {
           state = { name: inputs["name"], outputs: { apps: sourceApps }, secretOutputNames: [] };

@@ -10,9 +10,9 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { createInterface } from "node:readline/promises";
 import type { AppOutput } from "../model/promotion";
-import { offlineSettings } from "../stacks/offline";
+import { imageModeOf, offlineSettings } from "../stacks/offline";
 import { SettingsError } from "../stacks/problems";
-import { formatPlan, promotionPlan } from "./promotionPlan";
+import { creatingCommand, formatPlan, promotionPlan } from "./promotionPlan";
 
 const ROOT = path.resolve(__dirname, "..");
 const RUNNER = ["-r", "ts-node/register/transpile-only", path.join(ROOT, "cli", "pulumi.ts")];
@@ -39,17 +39,6 @@ function outputs(stack: string, extra: string[]): Record<string, AppOutput> | un
   const out = result.stdout;
   const json = out.slice(out.indexOf("{"), out.lastIndexOf("}") + 1) || "{}";
   return (JSON.parse(json) as { apps?: Record<string, AppOutput> }).apps ?? {};
-}
-
-/** The command that creates (or updates) a stack, by how it gets its images. */
-export function creatingCommand(stack: string): string {
-  try {
-    return offlineSettings(stack).images.mode === "build"
-      ? `npm run up -- ${stack} --yes`
-      : `npm run promote -- ${stack}`;
-  } catch {
-    return `npm run up -- ${stack} --yes`;
-  }
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -79,7 +68,7 @@ async function main(argv: string[]): Promise<number> {
   if (sourceApps === undefined) {
     throw new PromotionError(
       `cannot promote to ${target}: its source stack "${source}" does not exist yet; create it ` +
-        `with: ${creatingCommand(source)}`,
+        `with: ${creatingCommand(source, imageModeOf(source))}`,
     );
   }
   // A target that does not exist yet runs nothing: its first promotion creates it.

@@ -117,3 +117,12 @@ export function offlineSettings(
     ...projectSources(root),
   });
 }
+
+/** Whether a stack builds or promotes its images; "build" when its settings do not resolve. */
+export function imageModeOf(stack: string, root: string = projectRoot()): "build" | "promote" {
+  try {
+    return offlineSettings(stack, root).images.mode;
+  } catch {
+    return "build";
+  }
+}

@@ -21,7 +21,7 @@ function stackFile(config: Record<string, unknown>): string {
   return file;
 }
 
-describe("npm run validate", () => {
+describe("npm run validate", { timeout: 120_000 }, () => {
   it.each(["dev", "staging", "prod"])("passes on the repository's %s stack", async (stack) => {
     const result = await checkStack(stack, ROOT);
     expect(result.problems).toEqual([]);
