@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   const local = await startLocalEnv();
   const work = mkdtempSync(path.join(tmpdir(), "pyfleet-bench-"));
   const buildctl = process.env["PYFLEET_BUILDCTL"] ?? "buildctl";
-  const infra = execFileSync("bash", [path.join(ROOT, "scripts", "local-infra.sh"), "env"], {
+  const infra = execFileSync("bash", [path.join(ROOT, "infra", "local-infra.sh"), "env"], {
     encoding: "utf8",
   });
   const host = /PYFLEET_BUILDKIT_HOST=(\S+)/.exec(infra)?.[1]?.replace(/^['"]|['"]$/g, "") ?? "";
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   try {
     // 1. Real preview of dev (images are not built in previews).
     const overlay = path.join(work, "Pulumi.dev.yaml");
-    writeOverlayConfig("dev", overlay, localOverrides(local, path.join(work, "rendered")));
+    writeOverlayConfig("dev", overlay, localOverrides(local, path.join(ROOT, "rendered", "bench")));
     const env = {
       ...process.env,
       ...local.env,
@@ -56,11 +56,7 @@ async function main(): Promise<void> {
       PULUMI_CONFIG_PASSPHRASE: LOCAL_PASSPHRASE,
     };
     mkdirSync(path.join(work, "state"));
-    const runner = [
-      "-r",
-      "ts-node/register/transpile-only",
-      path.join(ROOT, "scripts", "pulumi.ts"),
-    ];
+    const runner = ["-r", "ts-node/register/transpile-only", path.join(ROOT, "cli", "pulumi.ts")];
     // The first preview creates the stack and warms the plugins; the second is measured.
     spawnSync(process.execPath, [...runner, "preview", "dev", "--config-file", overlay], {
       env,

@@ -308,10 +308,16 @@ function renderDirectory(input: ConsistencyInput): string[] {
   const { settings } = input;
   if (settings.cluster.mode !== "render") return [];
   const dir = settings.cluster.directory;
-  const outside = input.outsideProject?.(dir);
-  if (outside === undefined && !/^\//.test(dir) && !dir.split(/[\\/]/).includes("..")) return [];
+  // Without the file system at hand, judge the text: absolute or climbing paths leave the repo.
+  const outside = input.outsideProject
+    ? input.outsideProject(dir)
+    : /^\//.test(dir) || dir.split(/[\\/]/).includes("..")
+      ? dir
+      : undefined;
+  if (outside === undefined) return [];
   return [
-    `pyfleet:renderDir: ${JSON.stringify(dir)} is outside the repository${outside ? ` (${outside})` : ""}; ` +
+    `pyfleet:renderDir: ${JSON.stringify(dir)} is outside the repository` +
+      `${outside !== dir ? ` (${outside})` : ""}; ` +
       `rendered manifests stay in the repository: use a relative path such as rendered/${settings.stack}`,
   ];
 }

@@ -396,6 +396,19 @@ describe("escapes from the repository", () => {
   );
 });
 
+it("an absolute render directory inside the repository is fine", () => {
+  const root = tempProject();
+  expect(() =>
+    resolveSettings({
+      stack: "dev",
+      project: "pyfleet",
+      config: { renderDir: path.join(root, "rendered", "dev") },
+      secretConfigKeys: new Set(),
+      ...projectSources(root),
+    }),
+  ).not.toThrow();
+});
+
 describe("secrets by the side door", () => {
   it("credentials in pipFindLinks", () => {
     expect(
