@@ -18,6 +18,8 @@ export const BUILT_IN_VOLUMES: readonly string[] = ["tmp"];
 export const RESERVED_MOUNT_PATHS: readonly string[] = ["/tmp", "/app"];
 /** Port of every HTTP app's Service. */
 export const SERVICE_PORT = 80;
+/** Ports below this need NET_BIND_SERVICE, which pyfleet's containers drop. */
+export const PRIVILEGED_PORT_LIMIT = 1024;
 /** Placeholders an ingress host pattern may contain. */
 export const HOST_PLACEHOLDERS: readonly string[] = ["{app}", "{env}"];
 
@@ -46,6 +48,9 @@ export function consistencyProblems(input: ConsistencyInput): string[] {
     ...registryCredentials(input),
     ...renderDirectory(input),
     ...rolloutTiming(input),
+    ...promotionSource(input),
+    ...pipSources(input),
+    ...unreadAutoscaling(input),
     ...input.settings.apps.flatMap((app) => appProblems(input, app)),
     ...sharedHosts(input.settings.apps),
     ...configCredentials(input),
@@ -142,6 +147,21 @@ function appProblems(input: ConsistencyInput, app: AppSettings): string[] {
       mounts.set(mount, volume.name);
     }
   });
+
+  // Non-root with every capability dropped (no NET_BIND_SERVICE): low ports cannot be bound.
+  for (const [key, value] of [
+    ["port", app.port],
+    // A metrics port on the Service's own port is reported below, with the same fix.
+    ["metrics.port", app.metrics?.port === SERVICE_PORT ? undefined : app.metrics?.port],
+  ] as const) {
+    if (value !== undefined && value < PRIVILEGED_PORT_LIMIT) {
+      problems.push(
+        `${where}.${key}: ${value} is below ${PRIVILEGED_PORT_LIMIT}, which the app cannot bind: it runs ` +
+          "as a non-root user with every capability dropped; listen on a port such as 8000 " +
+          `(the Service still answers on ${SERVICE_PORT})`,
+      );
+    }
+  }
 
   if (app.metrics) {
     const http = KIND_PRESETS[app.kind].http;
@@ -273,6 +293,59 @@ function unreadSettings(input: ConsistencyInput): string[] {
     );
   }
   return problems;
+}
+
+/** Pulumi's grammar of stack and organization names. */
+const STACK_NAME = /^[A-Za-z0-9_.-]{1,100}$/;
+
+function promotionSource(input: ConsistencyInput): string[] {
+  const { images } = input.settings;
+  if (images.mode !== "promote") return [];
+  const problems: string[] = [];
+  // Both end up in the StackReference name organization/project/stack.
+  if (images.fromStack !== "" && !STACK_NAME.test(images.fromStack)) {
+    problems.push(
+      `pyfleet:images.fromStack: ${JSON.stringify(images.fromStack)} is not a Pulumi stack name ` +
+        "(letters, digits, '_', '.', '-'); name the stack the images come from, e.g. dev",
+    );
+  }
+  if (!STACK_NAME.test(images.organization)) {
+    problems.push(
+      `pyfleet:images.organization: ${JSON.stringify(images.organization)} is not a Pulumi ` +
+        "organization name (letters, digits, '_', '.', '-'); the local file backend uses organization",
+    );
+  }
+  for (const app of Object.keys(images.rollback)) {
+    if (images.pins[app] !== undefined) {
+      problems.push(
+        `pyfleet:images.pins.${app}: a rollback of ${app} is set too and wins, so this pin does ` +
+          `nothing; remove pyfleet:images.pins.${app} (or the rollback to return to the pin)`,
+      );
+    }
+  }
+  return problems;
+}
+
+function pipSources(input: ConsistencyInput): string[] {
+  const { build, images } = input.settings;
+  if (images.mode !== "build" || build.pipNoIndex !== true || build.pipFindLinks !== undefined) {
+    return [];
+  }
+  return [
+    "pyfleet:build.pipNoIndex: true without pyfleet:build.pipFindLinks leaves pip no source of " +
+      "packages, so every pip build fails; set pipFindLinks to a wheelhouse URL or remove pipNoIndex",
+  ];
+}
+
+function unreadAutoscaling(input: ConsistencyInput): string[] {
+  const { config, settings } = input;
+  const keys = Object.keys(config.autoscaling ?? {}).filter((k) => k !== "enabled");
+  if (keys.length === 0 || settings.apps.some((a) => a.autoscaling.enabled)) return [];
+  return [
+    `pyfleet:autoscaling: ${keys.join(", ")} set but no app of ${settings.stack} autoscales, ` +
+      `so ${keys.length === 1 ? "it does" : "they do"} nothing; enable it with ` +
+      "pyfleet:autoscaling.enabled: true (or per app), or remove the settings",
+  ];
 }
 
 function rolloutTiming(input: ConsistencyInput): string[] {

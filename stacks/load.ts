@@ -5,7 +5,12 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
-import { localSettingsPath, readLocalSettings, withLocalSettings } from "./localSettings";
+import {
+  configFilesName,
+  localSettingsPath,
+  readLocalSettings,
+  withLocalSettings,
+} from "./localSettings";
 import { projectSources, sourceRepositoryUrl } from "./projectFiles";
 import { resolveSettings } from "./settings";
 import type { Settings } from "./types";
@@ -53,6 +58,7 @@ export function loadStack(root: string = projectRoot()): LoadedStack {
     stack: pulumi.getStack(),
     project: pulumi.getProject(),
     config: local ? withLocalSettings(config, readLocalSettings(local)) : config,
+    configFiles: configFilesName(pulumi.getStack(), local),
     secretConfigKeys: secretKeys,
     ...projectSources(root),
   });

@@ -83,3 +83,9 @@ function deepMerge(
   }
   return out;
 }
+
+/** How messages name where a stack's settings come from: the stack file, plus the local one. */
+export function configFilesName(stack: string, local: string | undefined): string {
+  const committed = `Pulumi.${stack}.yaml`;
+  return local === undefined ? committed : `${committed} or ${path.basename(local)}`;
+}

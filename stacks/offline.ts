@@ -9,7 +9,12 @@ import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { projectRoot } from "./load";
-import { localSettingsPath, readLocalSettings, withLocalSettings } from "./localSettings";
+import {
+  configFilesName,
+  localSettingsPath,
+  readLocalSettings,
+  withLocalSettings,
+} from "./localSettings";
 import { projectSources } from "./projectFiles";
 import { resolveSettings } from "./settings";
 import type { Settings } from "./types";
@@ -115,6 +120,9 @@ export function offlineSettings(
     config,
     secretConfigKeys: secrets,
     ...projectSources(root),
+    configFiles: options.configFile
+      ? path.basename(options.configFile)
+      : configFilesName(stack, localSettingsPath(root, stack)),
   });
 }
 

@@ -65,6 +65,8 @@ export interface SettingsSources {
   outsideProject?(path: string): string | undefined;
   /** Symlinks under a project folder whose targets lie outside the project. */
   escapingLinks?(path: string): string[];
+  /** How messages name the stack's config files. @default "Pulumi.<stack>.yaml" */
+  configFiles?: string;
 }
 
 /** Default catalogue location. */
@@ -75,7 +77,7 @@ export const DEFAULT_ORGANIZATION = "organization";
 /** Resolves and validates every setting; throws `SettingsError` listing all problems. */
 export function resolveSettings(sources: SettingsSources): Settings {
   const problems: string[] = [];
-  const stackFile = `Pulumi.${sources.stack}.yaml`;
+  const stackFile = sources.configFiles ?? `Pulumi.${sources.stack}.yaml`;
 
   const environment = resolveEnvironment(sources, problems);
   const config = parseStackConfig(sources, stackFile, problems);

@@ -124,6 +124,12 @@ describe("values valid in one grammar but used in another", () => {
 });
 
 describe("collisions with what the program adds", () => {
+  it("an app port the non-root, capability-less container cannot bind", () => {
+    expect(problemsOf({ config: { apps: { vectors: { port: 443 } } } })).toEqual([
+      "apps.vectors.port: 443 is below 1024, which the app cannot bind: it runs as a non-root user with every capability dropped; listen on a port such as 8000 (the Service still answers on 80)",
+    ]);
+  });
+
   it("a volume named like the built-in scratch volume", () => {
     expect(
       problemsOf({
@@ -440,6 +446,38 @@ describe("secrets by the side door", () => {
 });
 
 describe("half-given settings and settings the stack never reads", () => {
+  it("pipNoIndex without a wheelhouse", () => {
+    expect(problemsOf({ config: { build: { pipNoIndex: true } } })).toEqual([
+      "pyfleet:build.pipNoIndex: true without pyfleet:build.pipFindLinks leaves pip no source of packages, so every pip build fails; set pipFindLinks to a wheelhouse URL or remove pipNoIndex",
+    ]);
+  });
+
+  it("autoscaling bounds in a stack where nothing autoscales", () => {
+    expect(problemsOf({ config: { autoscaling: { maxReplicas: 5 } } })).toEqual([
+      "pyfleet:autoscaling: maxReplicas set but no app of dev autoscales, so it does nothing; enable it with pyfleet:autoscaling.enabled: true (or per app), or remove the settings",
+    ]);
+  });
+
+  it("a pin that a rollback of the same app overrides", () => {
+    const digest = `localhost:5000/pyfleet/vectors@sha256:${"a".repeat(64)}`;
+    expect(
+      problemsOf({
+        stack: "staging",
+        config: { images: { pins: { vectors: digest }, rollback: { vectors: digest } } },
+      }),
+    ).toEqual([
+      "pyfleet:images.pins.vectors: a rollback of vectors is set too and wins, so this pin does nothing; remove pyfleet:images.pins.vectors (or the rollback to return to the pin)",
+    ]);
+  });
+
+  it("a source stack name that no StackReference can name", () => {
+    expect(
+      problemsOf({ stack: "staging", config: { images: { fromStack: "dev stack" } } }),
+    ).toEqual([
+      "pyfleet:images.fromStack: \"dev stack\" is not a Pulumi stack name (letters, digits, '_', '.', '-'); name the stack the images come from, e.g. dev",
+    ]);
+  });
+
   it("a registry user without a password", () => {
     expect(problemsOf({ config: { registryUsername: "ci" } })).toEqual([
       "pyfleet:registryUsername: set without pyfleet:registryPassword, so the credentials would be dropped; set the password too: pulumi config set --secret pyfleet:registryPassword <token> --stack dev (or remove the user for an anonymous registry)",

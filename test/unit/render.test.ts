@@ -85,7 +85,7 @@ describe("npm run render: manifests only", { timeout: 120_000 }, () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toBe(
       'pyfleet settings for stack "dev" are invalid (1 problem); nothing was created or changed:\n' +
-        "  - pyfleet:replicas: must be >= 0, got -1 (in Pulumi.dev.yaml)\n",
+        "  - pyfleet:replicas: must be >= 0, got -1 (in Pulumi.dev.yaml or local.yaml)\n",
     );
   });
 });
