@@ -19,7 +19,11 @@ async function main(): Promise<number> {
     const overrides = localOverrides(local, "rendered/dev");
     // The default render folder is already rendered/dev; the file holds only what differs.
     delete overrides["pyfleet:renderDir"];
-    const shared: Record<string, unknown> = { "pyfleet:registry": overrides["pyfleet:registry"] };
+    // The local registry answers on loopback under both names (BuildKit trusts both); the
+    // committed stacks and the policy pack's allowedRegistries name it localhost:<port>.
+    const registry = `${local.registry.replace(/^127\.0\.0\.1:/, "localhost:")}/pyfleet`;
+    overrides["pyfleet:registry"] = registry;
+    const shared: Record<string, unknown> = { "pyfleet:registry": registry };
     if (process.env["PYFLEET_BUILD_CONDA"] !== "1") {
       const catalogue = parseYaml(
         readFileSync(path.join(ROOT, "apps", "catalogue.yaml"), "utf8"),
