@@ -5,14 +5,32 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AppNamespace } from "./components/appNamespace";
 import { isRenderMode, kubernetesProvider } from "./components/cluster";
-import { checkPromotions, qualifiedStackName, type AppOutput } from "./model/promotion";
+import {
+  PromotionRefused,
+  checkPromotions,
+  qualifiedStackName,
+  type AppOutput,
+} from "./model/promotion";
 import { PythonApp } from "./components/pythonApp";
 import { AppRelease } from "./components/appRelease";
 import { loadStack, projectRoot } from "./stacks/load";
+import { SettingsError } from "./stacks/problems";
 import { awaitTimeoutSeconds } from "./stacks/settings";
 
 /** The program; its return value is the stack outputs (`apps`, `environment`, `namespace`). */
 async function program(): Promise<Record<string, unknown>> {
+  try {
+    return await compose();
+  } catch (error) {
+    // Bad input is the user's to fix: the engine prints a RunError once, without a stack trace.
+    if (error instanceof SettingsError || error instanceof PromotionRefused) {
+      throw new pulumi.RunError(error.message);
+    }
+    throw error;
+  }
+}
+
+async function compose(): Promise<Record<string, unknown>> {
   const loaded = loadStack();
   const { settings } = loaded;
   const render = isRenderMode(settings.cluster);

@@ -10,5 +10,7 @@ export default defineConfig({
     // Generous: a whole-program run under mocks takes seconds on a busy 2-core machine.
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    // The developer's local engine settings (Pulumi.<stack>.local.yaml) never leak into tests.
+    env: { PYFLEET_LOCAL_SETTINGS: "none" },
   },
 });

@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   try {
     // 1. Real preview of dev (images are not built in previews).
     const overlay = path.join(work, "Pulumi.dev.yaml");
-    writeOverlayConfig("dev", overlay, localOverrides(local, path.join(work, "rendered")));
+    writeOverlayConfig("dev", overlay, localOverrides(local, path.join(ROOT, "rendered", "bench")));
     const env = {
       ...process.env,
       ...local.env,

@@ -6,22 +6,37 @@
  * for confirmation unless --yes, then runs `up` of the target stack (which reads the source
  * stack's outputs and deploys exactly those digests).
  */
-import { execFileSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { createInterface } from "node:readline/promises";
 import type { AppOutput } from "../model/promotion";
-import { offlineSettings } from "../stacks/offline";
-import { formatPlan, promotionPlan } from "./promotionPlan";
+import { imageModeOf, offlineSettings } from "../stacks/offline";
+import { SettingsError } from "../stacks/problems";
+import { creatingCommand, formatPlan, promotionPlan } from "./promotionPlan";
 
 const ROOT = path.resolve(__dirname, "..");
 const RUNNER = ["-r", "ts-node/register/transpile-only", path.join(ROOT, "cli", "pulumi.ts")];
 
-function outputs(stack: string, extra: string[]): Record<string, AppOutput> {
-  const out = execFileSync(process.execPath, [...RUNNER, "outputs", stack, ...extra], {
+/** Exit code of the runner's `outputs` for a stack that does not exist (cli/pulumi.ts). */
+const MISSING_STACK_EXIT = 3;
+
+/** A user-facing refusal: printed once, without a stack trace. */
+class PromotionError extends Error {}
+
+/** The `apps` output of a stack; undefined when the stack does not exist. */
+function outputs(stack: string, extra: string[]): Record<string, AppOutput> | undefined {
+  const result = spawnSync(process.execPath, [...RUNNER, "outputs", stack, ...extra], {
     encoding: "utf8",
     cwd: ROOT,
-    stdio: ["ignore", "pipe", "inherit"],
+    stdio: ["ignore", "pipe", "pipe"],
   });
+  if (result.status === MISSING_STACK_EXIT) return undefined;
+  if (result.status !== 0) {
+    throw new PromotionError(
+      `reading the outputs of stack "${stack}" failed:\n${(result.stderr || result.stdout).trim()}`,
+    );
+  }
+  const out = result.stdout;
   const json = out.slice(out.indexOf("{"), out.lastIndexOf("}") + 1) || "{}";
   return (JSON.parse(json) as { apps?: Record<string, AppOutput> }).apps ?? {};
 }
@@ -49,7 +64,15 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const source = settings.images.fromStack;
-  const rows = promotionPlan(outputs(source, []), outputs(target, extra));
+  const sourceApps = outputs(source, []);
+  if (sourceApps === undefined) {
+    throw new PromotionError(
+      `cannot promote to ${target}: its source stack "${source}" does not exist yet; create it ` +
+        `with: ${creatingCommand(source, imageModeOf(source))}`,
+    );
+  }
+  // A target that does not exist yet runs nothing: its first promotion creates it.
+  const rows = promotionPlan(sourceApps, outputs(target, extra) ?? {});
   process.stdout.write(`${formatPlan(source, target, rows)}\n`);
   if (!rows.some((r) => r.changes)) {
     process.stdout.write(`${target} already runs what ${source} runs.\n`);
@@ -67,11 +90,12 @@ async function main(argv: string[]): Promise<number> {
       return 1;
     }
   }
-  execFileSync(process.execPath, [...RUNNER, "up", target, "--yes", ...extra, ...policy], {
+  const up = spawnSync(process.execPath, [...RUNNER, "up", target, "--yes", ...extra, ...policy], {
     stdio: "inherit",
     cwd: ROOT,
   });
-  return 0;
+  // The runner has printed its problems already; only the exit code is passed on.
+  return up.status ?? 1;
 }
 
 main(process.argv.slice(2)).then(
@@ -79,7 +103,10 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    const userError = error instanceof SettingsError || error instanceof PromotionError;
+    process.stderr.write(
+      `${error instanceof Error ? (userError ? error.message : (error.stack ?? error.message)) : String(error)}\n`,
+    );
     process.exitCode = 1;
   },
 );

@@ -56,3 +56,8 @@ export function formatPlan(source: string, target: string, rows: readonly Promot
   }
   return lines.join("\n");
 }
+
+/** The command that creates (or updates) a stack, by how it gets its images. */
+export function creatingCommand(stack: string, mode: "build" | "promote"): string {
+  return mode === "build" ? `npm run up -- ${stack} --yes` : `npm run promote -- ${stack}`;
+}

@@ -9,10 +9,16 @@
  * PULUMI_BACKEND_URL the state goes to `.pulumi-state/` in the repo (a file backend) and
  * secrets use the passphrase provider with the local-only passphrase below.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import * as path from "node:path";
-import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
+import {
+  CommandError,
+  LocalWorkspace,
+  PulumiCommand,
+  StackNotFoundError,
+  type Stack,
+} from "@pulumi/pulumi/automation";
 import { LOCAL_PASSPHRASE } from "../infra/localEnv";
 import { useNativeStackTraces } from "./stackTraces";
 
@@ -30,6 +36,12 @@ interface Options {
   policyPackConfigs: string[];
   targets: string[];
   configFile?: string;
+}
+
+function usageError(message: string): Error {
+  const error = new Error(message);
+  error.name = "UsageError";
+  return error;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -53,12 +65,12 @@ function parseArgs(argv: string[]): Options {
       flags.policyPackConfigs.push(path.resolve(args.shift() ?? ""));
     } else if (arg === "--target") flags.targets.push(args.shift() ?? "");
     else if (arg === "--config-file") flags.configFile = path.resolve(args.shift() ?? "");
-    else if (arg.startsWith("-")) throw new Error(`unknown option ${arg}`);
+    else if (arg.startsWith("-")) throw usageError(`unknown option ${arg}`);
     else positional.push(arg);
   }
   const [operation, stack] = positional as [Operation | undefined, string | undefined];
   if (!operation || !OPERATIONS.includes(operation) || !stack || positional.length > 2) {
-    throw new Error(
+    throw usageError(
       `usage: npm run pulumi -- <${OPERATIONS.join("|")}> <stack> [--diff] [--yes] [--json] ` +
         "[--policy-pack <dir>] [--policy-pack-config <file>] [--target <urn>] [--config-file <file>]",
     );
@@ -86,6 +98,11 @@ function pulumiBin(): string | undefined {
 
 async function main(argv: string[]): Promise<number> {
   const options = parseArgs(argv);
+  if (options.operation === "preview" || options.operation === "up") {
+    // The same offline checks as `npm run validate`, before the engine starts anything.
+    const code = runValidate(options.stack, options.configFile);
+    if (code !== 0) return code;
+  }
   const bin = pulumiBin();
   const env: Record<string, string> = {
     PULUMI_SKIP_UPDATE_CHECK: "true",
@@ -99,9 +116,15 @@ async function main(argv: string[]): Promise<number> {
     const state = path.join(ROOT, ".pulumi-state");
     mkdirSync(state, { recursive: true });
     env["PULUMI_BACKEND_URL"] = `file://${state}`;
-    if (!process.env["PULUMI_CONFIG_PASSPHRASE"] && !process.env["PULUMI_CONFIG_PASSPHRASE_FILE"]) {
-      env["PULUMI_CONFIG_PASSPHRASE"] = LOCAL_PASSPHRASE;
-    }
+  }
+  // Every local state folder of the repo uses the quick start's passphrase unless one is given.
+  const backend = env["PULUMI_BACKEND_URL"] ?? process.env["PULUMI_BACKEND_URL"] ?? "";
+  if (
+    backend.startsWith(`file://${path.join(ROOT, ".pulumi-state")}`) &&
+    !process.env["PULUMI_CONFIG_PASSPHRASE"] &&
+    !process.env["PULUMI_CONFIG_PASSPHRASE_FILE"]
+  ) {
+    env["PULUMI_CONFIG_PASSPHRASE"] = LOCAL_PASSPHRASE;
   }
   for (const [key, value] of Object.entries(env)) process.env[key] = value;
 
@@ -114,10 +137,15 @@ async function main(argv: string[]): Promise<number> {
   // The program is the same module `pulumi up` runs from index.ts.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const program = require(path.join(ROOT, "index")) as () => Promise<Record<string, unknown>>;
-  const stack: Stack = await LocalWorkspace.createOrSelectStack(
-    { stackName: options.stack, projectName: "pyfleet", program },
-    { workDir: ROOT, pulumiCommand, envVars: env },
-  );
+  const workspace = { workDir: ROOT, pulumiCommand, envVars: env };
+  const args = { stackName: options.stack, projectName: "pyfleet", program };
+  // Reading a stack never creates it: a missing one is an error that says how to make it.
+  const stack: Stack =
+    options.operation === "outputs"
+      ? await LocalWorkspace.selectStack(args, workspace).catch((error: unknown) => {
+          throw error instanceof StackNotFoundError ? new MissingStack(options.stack) : error;
+        })
+      : await LocalWorkspace.createOrSelectStack(args, workspace);
   const onOutput = (out: string) => process.stdout.write(out);
   const common = {
     onOutput,
@@ -214,12 +242,62 @@ function summarise(
   return out;
 }
 
+/** A stack that does not exist yet; the exit code tells `promote` which case it is. */
+class MissingStack extends Error {
+  constructor(stack: string) {
+    super(`stack "${stack}" does not exist yet`);
+    this.name = "MissingStack";
+  }
+}
+
+/** Exit code of `outputs` for a stack that does not exist. */
+const MISSING_STACK_EXIT = 3;
+
+function runValidate(stack: string, configFile: string | undefined): number {
+  const result = spawnSync(
+    process.execPath,
+    [
+      "-r",
+      "ts-node/register/transpile-only",
+      path.join(ROOT, "cli", "validate.ts"),
+      stack,
+      ...(configFile ? ["--config-file", configFile] : []),
+    ],
+    { stdio: "inherit", cwd: ROOT },
+  );
+  return result.status ?? 1;
+}
+
+/**
+ * What to print for a failed run. The engine has already streamed its diagnostics (a RunError
+ * of the program included, once and without a stack trace), so a failed command adds only the
+ * engine's own error lines, each once; a bug elsewhere keeps its stack trace.
+ */
+function failureText(error: unknown): string {
+  if (error instanceof CommandError) {
+    const stderr =
+      (error as unknown as { commandResult?: { stderr?: string } }).commandResult?.stderr ?? "";
+    const lines = [
+      ...new Set(
+        stderr
+          .split("\n")
+          .map((l) => l.trimEnd())
+          .filter((l) => l !== ""),
+      ),
+    ];
+    return lines.length > 0 ? lines.join("\n") : "the Pulumi command failed; see its output above";
+  }
+  if (error instanceof MissingStack) return error.message;
+  if (error instanceof Error && error.name === "UsageError") return error.message;
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
+    process.stderr.write(`${failureText(error)}\n`);
+    process.exitCode = error instanceof MissingStack ? MISSING_STACK_EXIT : 1;
   },
 );

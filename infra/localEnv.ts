@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml, stringify } from "yaml";
+import { localSettingsFile } from "../stacks/localSettings";
 
 /** Project root. */
 export const ROOT = path.resolve(__dirname, "..");
@@ -252,4 +253,25 @@ export function localOverrides(local: LocalEnv, renderDir: string): Record<strin
       builderPackages: [],
     },
   };
+}
+
+/**
+ * Writes a stack's local settings file (`Pulumi.<stack>.local.yaml`, gitignored), which every
+ * command reads on top of the committed stack file: the quick start's settings become what
+ * `preview`, `up`, `render`, `promote` and `validate` use, without touching tracked files.
+ */
+export function writeLocalSettings(
+  stack: string,
+  settings: Record<string, unknown>,
+  root: string = ROOT,
+): string {
+  const file = path.join(root, localSettingsFile(stack));
+  writeFileSync(
+    file,
+    "# The local engine's settings for this stack, written by the quick start. Every command\n" +
+      "# (preview, up, render, promote, validate) reads them on top of the committed stack file.\n" +
+      "# Not committed: delete the file to use the committed settings alone.\n" +
+      stringify({ config: settings }),
+  );
+  return file;
 }

@@ -7,7 +7,14 @@
  * install, app code. Code is copied last in both flavours.
  */
 import type { AppKind, BaseImages, Flavour } from "../stacks/types";
-import { WRITABLE_ENV, heartbeatCommand, httpCheckCommand } from "../stacks/presets";
+import {
+  ENV_PREFIX,
+  HTTP_PATH,
+  entrypointError,
+  heartbeatCommand,
+  httpCheckCommand,
+  runtimeEnvVars,
+} from "../stacks/presets";
 import { MIN_UID, REQUIRED_DOCKERIGNORE, isDebianPackage } from "../policy/vocabulary";
 
 /** What a generated Dockerfile is built from. */
@@ -90,6 +97,30 @@ function validateSpec(spec: DockerfileSpec): void {
   if (spec.kind !== "worker" && (spec.port === undefined || spec.healthPath === undefined)) {
     throw new Error(`a ${spec.kind} app needs a port and a health path`);
   }
+  // Everything spliced into the file is held to a strict grammar here too, so a spec built
+  // without the settings schema cannot change a command either.
+  if (spec.healthPath !== undefined && !HTTP_PATH.test(spec.healthPath)) {
+    throw new Error(
+      `health path ${JSON.stringify(spec.healthPath)} is not an HTTP path (RFC 3986 characters, no quotes or spaces)`,
+    );
+  }
+  const entrypoint = entrypointError(spec.kind, spec.entrypoint);
+  if (entrypoint !== undefined) {
+    throw new Error(`entrypoint ${JSON.stringify(spec.entrypoint)}: ${entrypoint}`);
+  }
+  for (const [role, image] of Object.entries<string>({ ...spec.baseImages })) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._/:@-]*$/.test(image)) {
+      throw new Error(`base image ${role} ${JSON.stringify(image)} is not an image reference`);
+    }
+  }
+  if (
+    spec.dependencyFile !== undefined &&
+    !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(spec.dependencyFile)
+  ) {
+    throw new Error(
+      `dependency file ${JSON.stringify(spec.dependencyFile)} is not a plain file name`,
+    );
+  }
   for (const pkg of [...(spec.aptPackages ?? []), ...(spec.builderPackages ?? [])]) {
     if (!isDebianPackage(pkg)) {
       throw new Error(`apt package ${JSON.stringify(pkg)} is not a Debian package name`);
@@ -112,25 +143,13 @@ function aptInstall(packages: readonly string[]): string[] {
   ];
 }
 
-/** Where the Python environment lives in each flavour. */
-export const ENV_PREFIX: Readonly<Record<Flavour, string>> = {
-  pip: "/opt/venv",
-  // Under the micromamba image's own root prefix, which its non-root user owns.
-  conda: "/opt/conda/envs/app",
-};
-
 function runtimeEnv(flavour: Flavour): string[] {
-  const prefix = ENV_PREFIX[flavour];
-  const vars: [string, string][] = [
-    ["PYTHONUNBUFFERED", "1"],
-    ["PYTHONDONTWRITEBYTECODE", "1"],
-    ["PIP_DISABLE_PIP_VERSION_CHECK", "1"],
-    ["PIP_NO_CACHE_DIR", "1"],
-    ...(flavour === "pip" ? ([["VIRTUAL_ENV", prefix]] as [string, string][]) : []),
-    ["PATH", `${prefix}/bin:$PATH`],
-    ...Object.entries(WRITABLE_ENV),
+  return [
+    "ENV " +
+      runtimeEnvVars(flavour)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(" \\\n    "),
   ];
-  return ["ENV " + vars.map(([k, v]) => `${k}=${v}`).join(" \\\n    ")];
 }
 
 /** The process command per kind, in JSON (exec) form so the app is PID 1 and gets SIGTERM. */

@@ -32,6 +32,14 @@ export interface AppOutput {
   };
 }
 
+/** A promotion the guards refuse: bad input to fix, not a bug. */
+export class PromotionRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "PromotionRefused";
+  }
+}
+
 /** The digest an environment deploys for one app, and where it came from. */
 export interface PromotedImage {
   /** `<repository>@sha256:...`. */
@@ -158,7 +166,7 @@ export function checkPromotions(
     }
   }
   if (problems.length > 0) {
-    throw new Error(
+    throw new PromotionRefused(
       `promotion from ${images.fromStack} refused; nothing was changed:\n` +
         problems.map((p) => `  - ${p}`).join("\n"),
     );

@@ -99,3 +99,62 @@ export const WRITABLE_ENV: Readonly<Record<string, string>> = {
   MPLCONFIGDIR: "/tmp/matplotlib",
   XDG_CACHE_HOME: "/tmp/cache",
 };
+
+/**
+ * An HTTP path as probes and the HEALTHCHECK use it: RFC 3986 path and query characters only.
+ * No quote, backslash, space or control character, so a path spliced into the HEALTHCHECK's
+ * Python string can never end that string and run code.
+ */
+export const HTTP_PATH = /^\/[A-Za-z0-9\-._~%!$&'()*+,;=:@/?]*$/;
+
+/**
+ * What each kind's entrypoint may be. It becomes one argument of the exec-form CMD, so it can
+ * never start a shell, but it must not start with '-' either (it would be read as an option).
+ */
+export const ENTRYPOINT_GRAMMAR: Readonly<Record<AppKind, { pattern: RegExp; example: string }>> = {
+  streamlit: {
+    pattern: /^(?!.*(^|\/)\.\.(\/|$))[A-Za-z0-9_][A-Za-z0-9_./-]*\.py$/,
+    example: "a script inside the app folder such as app.py or pages/main.py",
+  },
+  fastapi: {
+    pattern: /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$/,
+    example: "module:attribute such as vectors.main:app",
+  },
+  flask: {
+    pattern: /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*(\(\))?$/,
+    example: "module:attribute such as app:app (or a factory, app:create_app())",
+  },
+  worker: {
+    pattern: /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/,
+    example: "a Python module such as jobs or jobs.worker",
+  },
+};
+
+/** Why `entrypoint` is not valid for `kind`, or undefined when it is. */
+export function entrypointError(kind: AppKind, entrypoint: string): string | undefined {
+  const grammar = ENTRYPOINT_GRAMMAR[kind];
+  return grammar.pattern.test(entrypoint)
+    ? undefined
+    : `a ${kind} entrypoint must be ${grammar.example}`;
+}
+
+/** Where the Python environment lives in each flavour. */
+export const ENV_PREFIX: Readonly<Record<Flavour, string>> = {
+  pip: "/opt/venv",
+  // Under the micromamba image's own root prefix, which its non-root user owns.
+  conda: "/opt/conda/envs/app",
+};
+
+/** Environment variables the runtime image sets and relies on; app config must not override them. */
+export function runtimeEnvVars(flavour: Flavour): [string, string][] {
+  const prefix = ENV_PREFIX[flavour];
+  return [
+    ["PYTHONUNBUFFERED", "1"],
+    ["PYTHONDONTWRITEBYTECODE", "1"],
+    ["PIP_DISABLE_PIP_VERSION_CHECK", "1"],
+    ["PIP_NO_CACHE_DIR", "1"],
+    ...(flavour === "pip" ? ([["VIRTUAL_ENV", prefix]] as [string, string][]) : []),
+    ["PATH", `${prefix}/bin:$PATH`],
+    ...Object.entries(WRITABLE_ENV),
+  ];
+}

@@ -11,10 +11,12 @@ import {
   MIN_UID,
   MUTABLE_TAG,
   TAG_PATTERN,
+  hasUrlCredentials,
   isCpuQuantity,
   isMemoryQuantity,
   tagOf,
 } from "../policy/vocabulary";
+import { HTTP_PATH } from "./presets";
 import { APP_KINDS, ENVIRONMENTS, FLAVOURS } from "./types";
 
 /** A DNS-1035 label short enough that derived object names stay within 63 characters. */
@@ -37,8 +39,9 @@ const envVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
   error: "expected an environment variable name ([A-Za-z_][A-Za-z0-9_]*)",
 });
 
-const httpPath = z.string().regex(/^\/[^\s]*$/, {
-  error: 'expected an absolute HTTP path starting with "/" (e.g. "/health")',
+const httpPath = z.string().regex(HTTP_PATH, {
+  error:
+    'expected an absolute HTTP path such as "/health" (RFC 3986 characters only: no quotes, backslashes or spaces)',
 });
 
 const port = z
@@ -162,7 +165,9 @@ const versionSource = z.discriminatedUnion(
 
 const volume = z.strictObject({
   name: dnsLabel,
-  mountPath: z.string().regex(/^\/[^\s]*$/, { error: "expected an absolute path" }),
+  mountPath: z.string().regex(/^(\/[A-Za-z0-9._@+-]+)+\/?$/, {
+    error: 'expected an absolute path such as "/data" (letters, digits, ".", "_", "-", "@", "+")',
+  }),
   size: memoryQuantity,
   storageClass: dnsLabel.optional(),
 });
@@ -297,12 +302,25 @@ export const stackConfig = z
           .int()
           .min(MIN_UID, { error: `must be a non-root uid >= ${MIN_UID}` })
           .max(65535),
-        pipIndexUrl: z.url().refine((url) => !/^[a-z]+:\/\/[^/@]+@/i.test(url), {
+        pipIndexUrl: z.url().refine((url) => !hasUrlCredentials(url), {
           error:
             "must not carry credentials (build arguments end up in the image history); put a " +
             "pip.conf with the credentials in the secret pyfleet:pipConf instead",
         }),
-        pipFindLinks: z.string().min(1),
+        pipFindLinks: z
+          .string()
+          .regex(
+            /^(https?:\/\/[^\s"'\\]+|\/[^\s"'\\]*)( +(https?:\/\/[^\s"'\\]+|\/[^\s"'\\]*))*$/,
+            {
+              error:
+                "expected http(s) URLs or absolute paths separated by spaces (no quotes or backslashes)",
+            },
+          )
+          .refine((links) => !links.split(/ +/).some(hasUrlCredentials), {
+            error:
+              "must not carry credentials (build arguments end up in the image history); put a " +
+              "pip.conf with the credentials in the secret pyfleet:pipConf instead",
+          }),
         pipNoIndex: z.boolean(),
       })
       .partial(),

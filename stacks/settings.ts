@@ -23,6 +23,7 @@ import {
   DEFAULT_UID,
   ENVIRONMENT_DEFAULTS,
 } from "./environments";
+import { consistencyProblems } from "./consistency";
 import { SettingsError, formatIssues } from "./problems";
 import {
   SECRET_KEYS,
@@ -68,6 +69,12 @@ export interface SettingsSources {
   isDirectory(path: string): boolean;
   /** Git revision of a project folder; undefined outside a git checkout. */
   revision(path: string): RevisionInfo | undefined;
+  /** The real path when a relative path (or a symlink on it) leads outside the project. */
+  outsideProject?(path: string): string | undefined;
+  /** Symlinks under a project folder whose targets lie outside the project. */
+  escapingLinks?(path: string): string[];
+  /** How messages name the stack's config files. @default "Pulumi.<stack>.yaml" */
+  configFiles?: string;
 }
 
 /** Default catalogue location. */
@@ -78,7 +85,7 @@ export const DEFAULT_ORGANIZATION = "organization";
 /** Resolves and validates every setting; throws `SettingsError` listing all problems. */
 export function resolveSettings(sources: SettingsSources): Settings {
   const problems: string[] = [];
-  const stackFile = `Pulumi.${sources.stack}.yaml`;
+  const stackFile = sources.configFiles ?? `Pulumi.${sources.stack}.yaml`;
 
   const environment = resolveEnvironment(sources, problems);
   const config = parseStackConfig(sources, stackFile, problems);
@@ -90,6 +97,17 @@ export function resolveSettings(sources: SettingsSources): Settings {
   }
 
   const settings = buildSettings(sources, environment, config, catalogue, cataloguePath, problems);
+  problems.push(
+    ...consistencyProblems({
+      settings,
+      config,
+      catalogue,
+      cataloguePath,
+      stackFile,
+      ...(sources.outsideProject ? { outsideProject: (p) => sources.outsideProject!(p) } : {}),
+      ...(sources.escapingLinks ? { escapingLinks: (p) => sources.escapingLinks!(p) } : {}),
+    }),
+  );
   if (problems.length > 0) {
     throw new SettingsError(sources.stack, problems);
   }
@@ -161,6 +179,14 @@ function parseCatalogue(
   path: string,
   problems: string[],
 ): CatalogueFile | undefined {
+  const outside = sources.outsideProject?.(path);
+  if (outside !== undefined) {
+    problems.push(
+      `pyfleet:catalogue: ${JSON.stringify(path)} leads outside the repository (${outside}); ` +
+        "keep the catalogue in the repository, e.g. apps/catalogue.yaml",
+    );
+    return undefined;
+  }
   const text = sources.readFile(path);
   if (text === undefined) {
     problems.push(
@@ -624,6 +650,14 @@ function checkSourceFiles(
   problems: string[],
 ): void {
   const where = `apps.${name}`;
+  const outside = sources.outsideProject?.(path);
+  if (outside !== undefined) {
+    problems.push(
+      `${where}.path: ${JSON.stringify(path)} leads outside the repository (${outside}); an app's ` +
+        `source folder is its build context and must stay inside the repository (in ${cataloguePath})`,
+    );
+    return;
+  }
   if (!sources.isDirectory(path)) {
     problems.push(
       `${where}.path: the folder ${path} does not exist (in ${cataloguePath}); point path at the app's source folder`,
@@ -717,6 +751,15 @@ function resolveVersion(
       break;
     case "file": {
       origin = `${path}/${source.file}`;
+      // An app folder outside the repository is reported once, by its path.
+      if (sources.outsideProject?.(path) !== undefined) return undefined;
+      if (sources.outsideProject?.(origin) !== undefined) {
+        problems.push(
+          `apps.${name}.version.file: ${JSON.stringify(source.file)} leads outside the app's ` +
+            "repository; name a file inside the app folder, e.g. VERSION",
+        );
+        return undefined;
+      }
       const text = sources.readFile(origin);
       if (text === undefined) {
         problems.push(`apps.${name}.version: ${origin} not found`);

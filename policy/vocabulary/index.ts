@@ -7,6 +7,7 @@ export * from "./digests";
 export * from "./dockerignore";
 export * from "./environments";
 export * from "./labels";
+export * from "./names";
 export * from "./namespaces";
 export * from "./packages";
 export * from "./podSecurity";

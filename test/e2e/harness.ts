@@ -189,7 +189,7 @@ async function main(): Promise<number> {
       PULUMI_CONFIG_PASSPHRASE: LOCAL_PASSPHRASE,
     };
     mkdirSync(path.join(work, "state"), { recursive: true });
-    const renderDir = path.join(work, "rendered", "dev");
+    const renderDir = path.join(project, "rendered", "dev");
     const overrides = localOverrides(local, renderDir);
     const configAll = path.join(work, "config", "all.yaml");
     const configPip = path.join(work, "config", "pip.yaml");
@@ -384,7 +384,7 @@ async function main(): Promise<number> {
         file,
         {
           "pyfleet:registry": `${local!.registry}/pyfleet`,
-          "pyfleet:renderDir": path.join(work, "rendered", stack),
+          "pyfleet:renderDir": path.join(project, "rendered", stack),
           "pyfleet:apps": { science: { enabled: false } },
           ...extra,
         },
@@ -439,7 +439,7 @@ async function main(): Promise<number> {
             );
             assert(envDigest === source.digest, `:${stack} -> ${envDigest}`);
             assert(versionDigest === source.digest, `:${source.version} -> ${versionDigest}`);
-            const files = manifestsUnder(path.join(work, "rendered", stack));
+            const files = manifestsUnder(path.join(project, "rendered", stack));
             assert(
               files.some((f) => readFileSync(f, "utf8").includes(`image: ${source.image}`)),
               "rendered manifests do not pin dev's digest",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatPlan, promotionPlan } from "../../cli/promotionPlan";
+import { creatingCommand, formatPlan, promotionPlan } from "../../cli/promotionPlan";
 import { devOutputs } from "../support/fixtures";
 import { fakeDigest } from "../support/mocks";
 
@@ -39,5 +39,12 @@ describe("promotionPlan", () => {
   it("flags apps the source no longer has", () => {
     const rows = promotionPlan({}, devOutputs("prod"));
     expect(rows.every((r) => r.changes && r.to === "removed (not in the source stack)")).toBe(true);
+  });
+});
+
+describe("creatingCommand", () => {
+  it("names the command that creates a missing source stack", () => {
+    expect(creatingCommand("dev", "build")).toBe("npm run up -- dev --yes");
+    expect(creatingCommand("staging", "promote")).toBe("npm run promote -- staging");
   });
 });

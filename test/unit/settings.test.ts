@@ -270,7 +270,7 @@ describe("validation errors", () => {
     expect(
       problemsOf({ config: { apps: { vectors: { health: { readinessPath: "ready" } } } } }),
     ).toEqual([
-      'pyfleet:apps.vectors.health.readinessPath: expected an absolute HTTP path starting with "/" (e.g. "/health"), got "ready" (in Pulumi.dev.yaml)',
+      'pyfleet:apps.vectors.health.readinessPath: expected an absolute HTTP path such as "/health" (RFC 3986 characters only: no quotes, backslashes or spaces), got "ready" (in Pulumi.dev.yaml)',
     ]);
   });
 
@@ -376,7 +376,9 @@ describe("validation errors", () => {
   });
 
   it("refuses plain-text credentials and never echoes them", () => {
-    const problems = problemsOf({ config: { registryPassword: "hunter2" } });
+    const problems = problemsOf({
+      config: { registryUsername: "ci", registryPassword: "hunter2" },
+    });
     expect(problems).toEqual([
       "pyfleet:registryPassword: holds a credential but is stored in plain text in Pulumi.dev.yaml; store it encrypted: pulumi config set --secret pyfleet:registryPassword <value>",
     ]);
