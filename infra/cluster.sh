@@ -583,7 +583,9 @@ cluster_start() {
   busybox_image=pyfleet.local/busybox:$(dpkg-query -W -f='${Version}' busybox-static | tr -c 'A-Za-z0-9_.\n-' '_')
   kubectl=$b_k8s/kubectl
 
-  if is_running kube-apiserver && is_running kubelet; then
+  local all=0 d
+  for d in "${DAEMONS[@]}"; do is_running "$d" || all=1; done
+  if ((all == 0)); then
     log "already running"
     print_env
     return 0
@@ -668,7 +670,6 @@ cluster_start() {
 
   "$kubectl" --kubeconfig "$kubeconfig" apply --server-side --force-conflicts -f "$(render_addons)" >/dev/null
   bridge ingress in "$ingress_port" "$NODE_IP:$INGRESS_NODEPORT"
-  local d
   for d in coredns traefik local-path-provisioner metrics-server; do
     wait_until "add-on $d" "$kubectl" --kubeconfig "$kubeconfig" -n kube-system wait --for=condition=Available \
       "deployment/$d" --timeout=5s || die "add-on $d is not Available after $timeout s:
