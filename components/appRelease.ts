@@ -97,6 +97,9 @@ export function appRelease(args: AppReleaseArgs): AppRelease {
   });
   const built = new PythonImage(`${app.name}-image`, {
     context: path.join(args.root, app.path),
+    namedContexts: Object.fromEntries(
+      Object.entries(plan.namedContexts).map(([n, dir]) => [n, path.join(args.root, dir)]),
+    ),
     dockerfile: renderDockerfile(plan.dockerfile),
     repository: plan.repository,
     tags: plan.tags.tags,

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { isCpuQuantity, isMemoryQuantity } from "./quantity";
-import { APP_KINDS, ENVIRONMENTS, FLAVOURS } from "./types";
+import { APP_KINDS, CONDA_INSTALLERS, ENVIRONMENTS, FLAVOURS } from "./types";
 
 /** A DNS-1035 label short enough that derived object names stay within 63 characters. */
 export const appName = z.string().regex(/^[a-z]([-a-z0-9]{0,30}[a-z0-9])?$/, {
@@ -195,6 +195,7 @@ export const appOverride = z
           }),
         ),
         uid: z.number().int().min(1000, { error: "must be a non-root uid >= 1000" }).max(65535),
+        condaInstaller: z.enum(CONDA_INSTALLERS),
       })
       .partial(),
   })
@@ -271,6 +272,17 @@ export const stackConfig = z
         }),
         pipFindLinks: z.string().min(1),
         pipNoIndex: z.boolean(),
+        condaInstaller: z.enum(CONDA_INSTALLERS),
+        condaChannel: z
+          .string()
+          .regex(/^[a-z][a-z0-9+.-]*:\/\/[^\s,]+(,[a-z][a-z0-9+.-]*:\/\/[^\s,]+)*$/i, {
+            error: 'expected channel URLs, comma-separated (e.g. "http://127.0.0.1:8470")',
+          })
+          .refine((urls) => !/:\/\/[^/@,]+@/.test(urls), {
+            error:
+              "must not carry credentials (build arguments end up in the image history); serve " +
+              "the channel without them or from a proxy on the builder's network",
+          }),
       })
       .partial(),
     tags: z.strictObject({ allowDirty: z.boolean(), requireVersion: z.boolean() }).partial(),

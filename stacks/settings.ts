@@ -11,6 +11,7 @@ import { validateTagPart } from "../model/tags";
 import {
   AWAIT_MARGIN_SECONDS,
   DEFAULT_BASE_IMAGES,
+  DEFAULT_CONDA_INSTALLER,
   DEFAULT_UID,
   ENVIRONMENT_DEFAULTS,
 } from "./environments";
@@ -280,6 +281,9 @@ function buildSettings(
         ? { pipFindLinks: config.build.pipFindLinks }
         : {}),
       ...(config.build?.pipNoIndex !== undefined ? { pipNoIndex: config.build.pipNoIndex } : {}),
+      ...(config.build?.condaChannel !== undefined
+        ? { condaChannel: config.build.condaChannel }
+        : {}),
     },
     tags: { ...defaults.tags, ...config.tags },
     images,
@@ -543,6 +547,8 @@ function resolveApp(input: AppInput): AppSettings | undefined {
       ...buildFiles(path, flavour, merged.build?.variant, sources),
       builderPackages: merged.build?.builderPackages ??
         config.build?.builderPackages ?? ["build-essential"],
+      condaInstaller:
+        merged.build?.condaInstaller ?? config.build?.condaInstaller ?? DEFAULT_CONDA_INSTALLER,
     },
   };
 }

@@ -361,6 +361,35 @@ describe("validation errors", () => {
     ).toMatch(/^pyfleet:build\.pipIndexUrl: must not carry credentials/);
   });
 
+  it("resolves the conda installer per app over the stack over the default", () => {
+    const science = (config: Record<string, unknown>) =>
+      resolveSettings(sources({ config })).apps.find((a) => a.name === "science")!.build;
+    expect(science({}).condaInstaller).toBe("micromamba");
+    expect(science({ build: { condaInstaller: "rattler" } }).condaInstaller).toBe("rattler");
+    expect(
+      science({
+        build: { condaInstaller: "rattler" },
+        apps: { science: { build: { condaInstaller: "micromamba" } } },
+      }).condaInstaller,
+    ).toBe("micromamba");
+    expect(
+      resolveSettings(sources({ config: { build: { condaChannel: "http://127.0.0.1:8470" } } }))
+        .build.condaChannel,
+    ).toBe("http://127.0.0.1:8470");
+  });
+
+  it("rejects an unknown conda installer and a conda channel that is no URL or has credentials", () => {
+    expect(problemsOf({ config: { build: { condaInstaller: "conda" } } })).toEqual([
+      'pyfleet:build.condaInstaller: expected one of "micromamba", "rattler", got "conda" (in Pulumi.dev.yaml)',
+    ]);
+    expect(problemsOf({ config: { build: { condaChannel: "conda-forge" } } })[0]).toBe(
+      'pyfleet:build.condaChannel: expected channel URLs, comma-separated (e.g. "http://127.0.0.1:8470"), got "conda-forge" (in Pulumi.dev.yaml)',
+    );
+    expect(
+      problemsOf({ config: { build: { condaChannel: "https://u:p@conda.internal/main" } } })[0],
+    ).toMatch(/^pyfleet:build\.condaChannel: must not carry credentials/);
+  });
+
   it("refuses plain-text credentials and never echoes them", () => {
     const problems = problemsOf({ config: { registryPassword: "hunter2" } });
     expect(problems).toEqual([
