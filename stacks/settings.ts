@@ -15,6 +15,7 @@ import {
   DEFAULT_UID,
   ENVIRONMENT_DEFAULTS,
 } from "./environments";
+import { condaFileProblems } from "./condaFiles";
 import { SettingsError, formatIssues } from "./problems";
 import { cpuMillis, memoryBytes } from "./quantity";
 import {
@@ -385,6 +386,21 @@ function resolveApp(input: AppInput): AppSettings | undefined {
   const defaults = ENVIRONMENT_DEFAULTS[environment];
 
   checkSourceFiles(name, path, flavour, merged.build?.variant, sources, cataloguePath, problems);
+  if (flavour === "conda") {
+    const environment = sources.readFile(`${path}/environment.yml`);
+    const lock = sources.readFile(`${path}/conda-lock.yml`);
+    if (environment !== undefined) {
+      problems.push(
+        ...condaFileProblems({
+          where: `apps.${name}`,
+          folder: path,
+          environment,
+          ...(lock !== undefined ? { lock } : {}),
+          platforms: merged.build?.platforms ?? config.build?.platforms ?? ["linux/amd64"],
+        }),
+      );
+    }
+  }
 
   const resources = {
     requests: {

@@ -312,6 +312,32 @@ describe("validation errors", () => {
     ]);
   });
 
+  it("rejects an environment.yml that does not parse or lists no dependencies", () => {
+    expect(
+      problemsOf({ files: { "apps/science/environment.yml": "dependencies: [python=3.11\n" } }),
+    ).toEqual([
+      expect.stringMatching(
+        /^apps\.science: apps\/science\/environment\.yml is not valid YAML \(.+\); fix the file$/,
+      ),
+    ]);
+    for (const text of ["", "name: science\ndependencies: []\n"]) {
+      expect(problemsOf({ files: { "apps/science/environment.yml": text } })).toEqual([
+        'apps.science: apps/science/environment.yml lists no dependencies; add them under "dependencies:" (e.g. - python=3.11)',
+      ]);
+    }
+  });
+
+  it("rejects a conda-lock.yml for another platform than the image's", () => {
+    const lock = (platforms: string) =>
+      `version: 1\nmetadata:\n  platforms: [${platforms}]\npackage: []\n`;
+    expect(problemsOf({ files: { "apps/science/conda-lock.yml": lock("osx-arm64") } })).toEqual([
+      "apps.science: apps/science/conda-lock.yml locks osx-arm64, not linux-64 (the image platform linux/amd64); re-lock with conda-lock -p linux-64",
+    ]);
+    expect(() =>
+      resolveSettings(sources({ files: { "apps/science/conda-lock.yml": lock("linux-64") } })),
+    ).not.toThrow();
+  });
+
   it("rejects an unknown flavour in the catalogue", () => {
     const catalogue =
       "apps:\n  x:\n    path: apps/vectors\n    flavour: poetry\n    kind: fastapi\n";
