@@ -352,6 +352,14 @@ function condaStages(spec: DockerfileSpec): string[] {
     ...BUILD_ARGS.map((a) => `ARG ${a}`),
     "ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PYTHONDONTWRITEBYTECODE=1",
     PIPEFAIL,
+    ...(aptPackages.length > 0
+      ? [
+          "# The app's system packages here too, so the library scan below can attribute them.",
+          // The micromamba image runs as its own user; the final stage sets the app's uid.
+          ...(installer === "micromamba" ? ["# hadolint ignore=DL3002", "USER 0"] : []),
+          ...aptInstall(aptPackages),
+        ]
+      : []),
     "WORKDIR /build",
     copySpec,
     `RUN ${tools} \\`,

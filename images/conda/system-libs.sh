@@ -28,11 +28,19 @@ scan() {
 }
 
 lines=$(scan)
-missing=$(printf '%s\n' "$lines" | awk -F'\t' '$2 ~ /=> not found/ { split($2, a, " "); print a[1] " (needed by " $1 ")" }' | sort -u)
+# A library vendored by auditwheel (<package>.libs/) may need a sibling without an RPATH to
+# find it: the loader satisfies that name from the copy its consumer already loaded. ldd of the
+# library alone says "not found"; a file of that name inside the prefix is what gets loaded.
+vendored=$(find "$prefix" -type f -name '*.so*' -printf '%f\n' | sort -u)
+missing=$(printf '%s\n' "$lines" | awk -F'\t' '$2 ~ /=> not found/ { split($2, a, " "); print a[1] "\t" $1 }' |
+  sort -u | while IFS=$'\t' read -r lib needer; do
+    grep -qxF "$lib" <<<"$vendored" || echo "$lib (needed by $needer)"
+  done)
 if [[ -n $missing ]]; then
   printf 'system-libs: libraries that the environment %s needs and that are found nowhere:\n' "$prefix" >&2
   printf '  %s\n' "$missing" >&2
-  printf 'Install their Debian packages in this stage, or add them to the conda channel.\n' >&2
+  printf '%s\n' "Name their Debian packages in the app's build.aptPackages (installed in the builder" \
+    "and the runtime), or add them to the conda channel." >&2
   exit 1
 fi
 [[ $mode == verify ]] && {

@@ -270,6 +270,12 @@ describe("flavour specifics", () => {
       "apt-get install -y --no-install-recommends libgomp1 tzdata \\",
     );
     expect(stage(text, "runtime").filter((l) => l.includes("apt-get update"))).toHaveLength(1);
+    // ...and in the builder, before the env is made, so the library scan can attribute them.
+    const builder = stage(text, "builder");
+    const apt = builder.findIndex((l) => l.includes("apt-get install"));
+    expect(builder[apt]).toContain("--no-install-recommends libgomp1 tzdata");
+    expect(apt).toBeLessThan(builder.findIndex((l) => l.includes("micromamba create")));
+    expect(builder).toContain("USER 0");
   });
 
   it("conda: the tool context and the channel argument come from the plan", () => {
