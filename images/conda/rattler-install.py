@@ -115,9 +115,13 @@ def solve(app: str, path: Path, channels: list[str], specs: list[str]):
 
 def install(records, prefix: Path) -> None:
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="rattler-cache-") as cache:
+    # The package cache goes with the layer unless RATTLER_CACHE_DIR keeps it (e.g. a BuildKit
+    # cache mount).
+    kept = os.environ.get("RATTLER_CACHE_DIR")
+    with tempfile.TemporaryDirectory(prefix="rattler-cache-") as tmp:
+        cache = Path(kept) if kept else Path(tmp)
         asyncio.run(
-            rattler.install(records, target_prefix=prefix, cache_dir=Path(cache), show_progress=False)
+            rattler.install(records, target_prefix=prefix, cache_dir=cache, show_progress=False)
         )
     log(f"installed {len(records)} packages into {prefix} in {time.monotonic() - started:.1f} s")
 

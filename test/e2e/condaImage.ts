@@ -256,14 +256,62 @@ async function main(): Promise<void> {
       `figures: cold build ${cold.toFixed(1)} s, code-only rebuild ${rebuild.toFixed(1)} s, image ${(size / 2 ** 20).toFixed(1)} MiB (compressed layers)`,
     );
 
-    // 4. The lock path: conda-lock.yml against the same channel, installed without a solve.
+    // The pattern users start from: one stage, the env created in place, nothing cleaned
+    // (the package cache kept, as `conda env create` without `conda clean` leaves it).
+    const naive = [
+      `FROM ${infra["PYFLEET_BASE_PYTHON"]!} AS production`,
+      "ARG CONDA_CHANNEL",
+      "ARG PIP_FIND_LINKS",
+      "ARG PIP_NO_INDEX",
+      "WORKDIR /app",
+      "COPY . .",
+      `RUN --mount=type=bind,from=${CONDA_CONTEXT},target=/opt/pyfleet-conda \\`,
+      "    python3 -m venv /opt/rattler \\",
+      " && /opt/rattler/bin/pip install -r /opt/pyfleet-conda/rattler-requirements.txt \\",
+      " && RATTLER_CACHE_DIR=/opt/conda/pkgs /opt/rattler/bin/python /opt/pyfleet-conda/rattler-install.py \\",
+      `      --app ${APP} --prefix /opt/conda/envs/app --file environment.yml`,
+      "ENV PATH=/opt/conda/envs/app/bin:$PATH",
+      `CMD ["gunicorn", "--bind", "0.0.0.0:8000", "app:app"]`,
+      "",
+    ].join("\n");
+    build(context, naive, `${registry}/e2e/${APP}:conda-naive`);
+    const naiveSize = await imageBytes(registry, `e2e/${APP}`, "conda-naive");
+    results.push(
+      `figures: image ${(size / 2 ** 20).toFixed(1)} MiB vs naive single-stage ${(naiveSize / 2 ** 20).toFixed(1)} MiB, ratio ${(size / naiveSize).toFixed(2)}`,
+    );
+
+    // What each cleaning step of the builder saves, measured on the same env made here.
     const tools = execFileSync(
       "bash",
       [path.join(ROOT, "infra/conda-channel/build.sh"), "--print-tools"],
-      {
-        encoding: "utf8",
-      },
+      { encoding: "utf8" },
     ).trim();
+    const measured = path.join(work, "measured");
+    execFileSync(
+      path.join(tools, "bin", "python"),
+      [
+        path.join(ROOT, "images/conda/rattler-install.py"),
+        "--app",
+        APP,
+        "--prefix",
+        path.join(measured, "env"),
+        "--file",
+        path.join(ROOT, app.path, "environment.yml"),
+      ],
+      {
+        env: {
+          ...process.env,
+          CONDA_CHANNEL: channel,
+          PIP_FIND_LINKS: wheelhouseUrl,
+          PIP_NO_INDEX: "1",
+          RATTLER_CACHE_DIR: path.join(measured, "pkgs"),
+        },
+        stdio: "inherit",
+      },
+    );
+    results.push(`figures: cleaning saves ${savings(measured)}`);
+
+    // 4. The lock path: conda-lock.yml against the same channel, installed without a solve.
     const locked = path.join(work, `${APP}-locked`);
     cpSync(path.join(ROOT, app.path), locked, { recursive: true });
     execFileSync(
@@ -299,6 +347,33 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`${results.join("\n")}\n`);
   if (results.some((r) => r.startsWith("FAIL"))) process.exitCode = 1;
+}
+
+/** Bytes each cleaning step of the conda builder removes from an env (and its package cache). */
+function savings(dir: string): string {
+  const env = path.join(dir, "env");
+  const sum = "du -sbc --files0-from=- | tail -1 | cut -f1";
+  const steps: [string, string][] = [
+    ["package cache", `du -sb ${dir}/pkgs | cut -f1`],
+    ["static libraries", `find ${env} -type f -name '*.a' -print0 | ${sum}`],
+    ["bytecode", `find ${env} -type d -name __pycache__ -prune -print0 | ${sum}`],
+    [
+      "test folders",
+      `find ${env} -type d \\( -name tests -o -name test \\) -path '*/site-packages/*' -prune -print0 | ${sum}`,
+    ],
+    [
+      "headers and docs",
+      `find ${env}/include ${env}/share/doc ${env}/share/man -maxdepth 0 -print0 2>/dev/null | ${sum}`,
+    ],
+  ];
+  const total = Number(
+    execFileSync("bash", ["-c", `du -sb ${env} | cut -f1`], { encoding: "utf8" }).trim(),
+  );
+  const parts = steps.map(([label, cmd]) => {
+    const out = execFileSync("bash", ["-c", cmd], { encoding: "utf8" }).trim();
+    return `${label} ${(Number(out || "0") / 2 ** 20).toFixed(1)} MiB`;
+  });
+  return `${parts.join(", ")} (env ${(total / 2 ** 20).toFixed(1)} MiB before cleaning, uncompressed)`;
 }
 
 async function imageBytes(registry: string, name: string, tag: string): Promise<number> {
