@@ -36,7 +36,7 @@ step "format" npx prettier --check .
 if ! command -v shellcheck >/dev/null 2>&1; then
   step "install shellcheck" bash -c "apt-get update -qq && apt-get install -y -qq shellcheck >/dev/null"
 fi
-step "shellcheck" shellcheck scripts/*.sh ci/*.sh infra/*.sh infra/lib/*.sh infra/cluster/*.sh infra/bin/* test/e2e/*.sh .ci/run
+step "shellcheck" shellcheck scripts/*.sh ci/*.sh infra/*.sh infra/lib/*.sh infra/cluster/*.sh infra/conda-channel/*.sh images/conda/*.sh infra/bin/* test/e2e/*.sh .ci/run
 step "actionlint" actionlint
 echo "== vitest"
 npx vitest run --reporter=default --reporter=json --outputFile=reports/vitest.json

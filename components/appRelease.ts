@@ -115,6 +115,9 @@ export class AppRelease extends pulumi.ComponentResource {
         `${app.name}-image`,
         {
           context: path.join(args.root, app.path),
+          namedContexts: Object.fromEntries(
+            Object.entries(plan.namedContexts).map(([n, dir]) => [n, path.join(args.root, dir)]),
+          ),
           dockerfile: renderDockerfile(plan.dockerfile),
           repository: plan.repository,
           tags: plan.tags.tags,

@@ -22,6 +22,8 @@ export interface RegistryCredentials {
 export interface PythonImageArgs {
   /** Build context: the app folder (absolute path). */
   context: string;
+  /** Named build contexts the Dockerfile mounts, by name: absolute folder paths. @default {} */
+  namedContexts?: Record<string, string>;
   /** Dockerfile text (generated). */
   dockerfile: string;
   /** Repository without tag, e.g. `registry:5000/pyfleet/dashboard`. */
@@ -83,7 +85,19 @@ export class PythonImage extends pulumi.ComponentResource {
     const image = new dockerBuild.Image(
       name,
       {
-        context: { location: args.context },
+        context: {
+          location: args.context,
+          ...(Object.keys(args.namedContexts ?? {}).length > 0
+            ? {
+                named: Object.fromEntries(
+                  Object.entries(args.namedContexts ?? {}).map(([n, dir]) => [
+                    n,
+                    { location: dir },
+                  ]),
+                ),
+              }
+            : {}),
+        },
         dockerfile: { inline: args.dockerfile },
         tags: args.tags.map((tag) => `${args.repository}:${tag}`),
         platforms: (args.platforms ?? ["linux/amd64"]) as dockerBuild.Platform[],

@@ -6,7 +6,7 @@
  * Layer order, most stable first: base image, system packages, dependency spec, dependency
  * install, app code. Code is copied last in both flavours.
  */
-import type { AppKind, BaseImages, Flavour } from "../stacks/types";
+import type { AppKind, BaseImages, CondaInstaller, Flavour } from "../stacks/types";
 import {
   ENV_PREFIX,
   HTTP_PATH,
@@ -47,6 +47,8 @@ export interface DockerfileSpec {
   devDependencies?: boolean;
   /** conda: whether `conda-lock.yml` exists (installed without a solve). */
   condaLock?: boolean;
+  /** conda: what creates the environment in the builder stage. @default "micromamba" */
+  condaInstaller?: CondaInstaller;
 }
 
 /** Build arguments the generated files accept; none may carry a secret. */
@@ -55,7 +57,21 @@ export const BUILD_ARGS = [
   "PIP_FIND_LINKS",
   "PIP_NO_INDEX",
   "PIP_TRUSTED_HOST",
+  "CONDA_CHANNEL",
 ] as const;
+
+/**
+ * Named build context the conda flavour's builder and runtime stages mount: the rattler
+ * installer and the system-library scan (folder {@link CONDA_CONTEXT_DIR}). Mounted, never
+ * copied, so nothing of it stays in an image.
+ */
+export const CONDA_CONTEXT = "pyfleet-conda";
+
+/** The folder of {@link CONDA_CONTEXT}, relative to the project root. */
+export const CONDA_CONTEXT_DIR = "images/conda";
+
+/** Where the builder lists the Debian packages of the libraries the conda environment links to. */
+export const CONDA_SYSTEM_PACKAGES = "/opt/conda/system-packages.txt";
 
 /** BuildKit secret id mounted as pip's configuration for private indexes (never a build arg). */
 export const PIP_CONF_SECRET = "pip-conf";
@@ -282,40 +298,108 @@ function pipStages(spec: DockerfileSpec): string[] {
   ];
 }
 
+const PIPEFAIL = 'SHELL ["/bin/bash", "-o", "pipefail", "-c"]';
+
+/** The builder's environment creation, per installer; both leave the env at ENV_PREFIX.conda. */
+function condaCreate(spec: DockerfileSpec, envFile: string): string[] {
+  const env = ENV_PREFIX.conda;
+  if ((spec.condaInstaller ?? "micromamba") === "micromamba") {
+    // A lock names every package by URL: no channel to override, no solve.
+    const channel = spec.condaLock
+      ? []
+      : ['      ${CONDA_CHANNEL:+--override-channels --channel "$CONDA_CHANNEL"} \\'];
+    return [
+      `    micromamba create --yes --prefix ${env} --file ${envFile} \\`,
+      ...channel,
+      " && micromamba clean -afy \\",
+    ];
+  }
+  return [
+    "    python3 -m venv /opt/rattler \\",
+    " && /opt/rattler/bin/pip install --no-cache-dir -r /opt/pyfleet-conda/rattler-requirements.txt \\",
+    ` && /opt/rattler/bin/python /opt/pyfleet-conda/rattler-install.py --app ${spec.app} \\`,
+    `      --prefix ${env} --file ${envFile} \\`,
+    " && rm -rf /opt/rattler \\",
+  ];
+}
+
 function condaStages(spec: DockerfileSpec): string[] {
   const env = ENV_PREFIX.conda;
+  const installer = spec.condaInstaller ?? "micromamba";
   const envFile = spec.condaLock ? "conda-lock.yml" : "environment.yml";
   const copySpec = spec.condaLock
     ? "COPY environment.yml conda-lock.yml ./"
     : "COPY environment.yml ./";
+  const tools = `--mount=type=bind,from=${CONDA_CONTEXT},target=/opt/pyfleet-conda`;
+  const pipConf = `--mount=type=secret,id=${PIP_CONF_SECRET},target=/etc/pip.conf,required=false`;
+  const aptPackages = [...(spec.aptPackages ?? [])].sort();
   return [
-    "# Builder: solves environment.yml (or installs conda-lock.yml without a solve), pip: section",
-    "# included, then prunes caches, static libraries, bytecode and test folders in the same layer.",
-    `FROM ${spec.baseImages.condaBuilder} AS builder`,
+    spec.condaLock
+      ? `# Builder: ${installer} installs conda-lock.yml as locked, without a solve, pip packages`
+      : `# Builder: ${installer} solves environment.yml and installs it, pip: section`,
+    "# included, then prunes caches, static libraries, bytecode and test folders in the same layer",
+    "# and lists the Debian packages of the system libraries the environment links to (ldd).",
+    `FROM ${installer === "micromamba" ? spec.baseImages.condaBuilder : spec.baseImages.python} AS builder`,
+    ...BUILD_ARGS.map((a) => `ARG ${a}`),
+    "ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PYTHONDONTWRITEBYTECODE=1",
+    PIPEFAIL,
+    ...(aptPackages.length > 0
+      ? [
+          "# The app's system packages here too, so the library scan below can attribute them.",
+          // The micromamba image runs as its own user; the final stage sets the app's uid.
+          ...(installer === "micromamba" ? ["# hadolint ignore=DL3002", "USER 0"] : []),
+          ...aptInstall(aptPackages),
+        ]
+      : []),
     "WORKDIR /build",
     copySpec,
-    `RUN micromamba create --yes --prefix ${env} --file ${envFile} \\`,
-    " && micromamba clean -afy \\",
+    `RUN ${tools} \\`,
+    `    ${pipConf} \\`,
+    ...condaCreate(spec, envFile),
     ` && find ${env} -follow -type f -name '*.a' -delete \\`,
     ` && find ${env} -type d -name __pycache__ -prune -exec rm -rf {} + \\`,
     ` && find ${env} -type d \\( -name tests -o -name test \\) -path '*/site-packages/*' -prune -exec rm -rf {} + \\`,
-    ` && rm -rf ${env}/include ${env}/share/doc ${env}/share/man`,
+    ` && rm -rf ${env}/include ${env}/share/doc ${env}/share/man \\`,
+    ` && bash /opt/pyfleet-conda/system-libs.sh packages ${env} > ${CONDA_SYSTEM_PACKAGES}`,
     "",
     ...(spec.devDependencies
       ? [
           "# Development dependencies (environment-dev.yml), added only for the development target.",
           "FROM builder AS dev-builder",
           "COPY environment-dev.yml ./",
-          `RUN micromamba install --yes --prefix ${env} --file environment-dev.yml \\`,
-          " && micromamba clean -afy",
+          ...(installer === "micromamba"
+            ? [
+                `RUN micromamba install --yes --prefix ${env} --file environment-dev.yml \\`,
+                " && micromamba clean -afy",
+              ]
+            : [
+                `RUN ${tools} \\`,
+                `    ${pipConf} \\`,
+                "    python3 -m venv /opt/rattler \\",
+                " && /opt/rattler/bin/pip install --no-cache-dir -r /opt/pyfleet-conda/rattler-requirements.txt \\",
+                ` && /opt/rattler/bin/python /opt/pyfleet-conda/rattler-install.py --app ${spec.app} \\`,
+                `      --prefix ${env} --file environment-dev.yml \\`,
+                " && rm -rf /opt/rattler",
+              ]),
           "",
         ]
       : []),
     "# Runtime: a slim Debian with the environment copied to the same prefix; no conda, no compilers.",
     `FROM ${spec.baseImages.condaRuntime} AS runtime`,
     ...runtimeEnv("conda"),
-    ...aptInstall(spec.aptPackages ?? []),
+    PIPEFAIL,
+    "# The system libraries the environment links to, as the builder found them (system-libs.sh),",
+    ...(aptPackages.length > 0 ? [`# and ${aptPackages.join(", ")} from the app's settings.`] : []),
+    "# Versions follow the base image's Debian release; pin the base by digest to freeze them.",
+    "# hadolint ignore=DL3008",
+    `RUN --mount=type=bind,from=builder,source=${CONDA_SYSTEM_PACKAGES},target=/tmp/system-packages.txt \\`,
+    "    apt-get update \\",
+    ` && xargs --arg-file=/tmp/system-packages.txt apt-get install -y --no-install-recommends${aptPackages.map((p) => " " + p).join("")} \\`,
+    " && rm -rf /var/lib/apt/lists/*",
     `COPY --from=builder ${env} ${env}`,
+    "# Fails the build if any library the environment needs is missing here.",
+    `RUN ${tools} \\`,
+    `    bash /opt/pyfleet-conda/system-libs.sh verify ${env}`,
     "WORKDIR /app",
     "",
     "# Development: the environment with dev tools.",

@@ -290,6 +290,7 @@ const INSTRUCTIONS = new Set([
   "USER",
   "EXPOSE",
   "HEALTHCHECK",
+  "SHELL",
   "CMD",
 ]);
 

@@ -9,7 +9,7 @@ import type {
   RegistrySettings,
   TagPolicy,
 } from "../stacks/types";
-import type { DockerfileSpec } from "./dockerfile";
+import { CONDA_CONTEXT, CONDA_CONTEXT_DIR, type DockerfileSpec } from "./dockerfile";
 import { KIND_PRESETS } from "../stacks/presets";
 import { computeTags, ociLabels, type ImageTags } from "./tags";
 
@@ -43,6 +43,8 @@ export interface ImagePlan {
   labels: Record<string, string>;
   /** Build arguments (package index locations only; never credentials). */
   buildArgs: Record<string, string>;
+  /** Named build contexts the Dockerfile mounts, by name: folders relative to the project root. */
+  namedContexts: Record<string, string>;
 }
 
 /** `<server>/<prefix>/<app>`. */
@@ -70,6 +72,7 @@ export function imagePlan(input: ImagePlanInput): ImagePlan {
     dependencyFile: app.build.dependencyFile,
     devDependencies: app.build.devDependencies,
     condaLock: app.build.condaLock,
+    condaInstaller: app.build.condaInstaller,
   };
   const tags = computeTags({
     app: app.name,
@@ -95,5 +98,10 @@ export function imagePlan(input: ImagePlanInput): ImagePlan {
     buildArgs["PIP_FIND_LINKS"] = input.build.pipFindLinks;
   }
   if (input.build.pipNoIndex === true) buildArgs["PIP_NO_INDEX"] = "1";
-  return { dockerfile, repository, tags, labels, buildArgs };
+  if (input.build.condaChannel !== undefined && app.flavour === "conda") {
+    buildArgs["CONDA_CHANNEL"] = input.build.condaChannel;
+  }
+  const namedContexts: Record<string, string> =
+    app.flavour === "conda" ? { [CONDA_CONTEXT]: CONDA_CONTEXT_DIR } : {};
+  return { dockerfile, repository, tags, labels, buildArgs, namedContexts };
 }

@@ -5,6 +5,7 @@
 import type {
   AutoscalingSettings,
   BaseImages,
+  CondaInstaller,
   Environment,
   ResourceSettings,
   RolloutSettings,
@@ -42,6 +43,12 @@ export const DEFAULT_BASE_IMAGES: Readonly<BaseImages> = {
   condaBuilder: "mambaorg/micromamba:1.5.10-bookworm-slim",
   condaRuntime: "debian:bookworm-slim",
 };
+
+/**
+ * The conda installer of the builder stage: micromamba, for builders that reach conda-forge;
+ * stacks without it (air-gapped, a local channel) set `build.condaInstaller: rattler`.
+ */
+export const DEFAULT_CONDA_INSTALLER: CondaInstaller = "micromamba";
 
 /** Default numeric uid/gid of every image and pod. */
 export const DEFAULT_UID = 10001;

@@ -17,7 +17,7 @@ import {
   tagOf,
 } from "../policy/vocabulary";
 import { HTTP_PATH } from "./presets";
-import { APP_KINDS, ENVIRONMENTS, FLAVOURS } from "./types";
+import { APP_KINDS, CONDA_INSTALLERS, ENVIRONMENTS, FLAVOURS } from "./types";
 
 /** A DNS-1035 label short enough that derived object names stay within 63 characters. */
 export const appName = z.string().regex(/^[a-z]([-a-z0-9]{0,30}[a-z0-9])?$/, {
@@ -229,6 +229,7 @@ export const appOverride = z
           .int()
           .min(MIN_UID, { error: `must be a non-root uid >= ${MIN_UID}` })
           .max(65535),
+        condaInstaller: z.enum(CONDA_INSTALLERS),
       })
       .partial(),
   })
@@ -322,6 +323,17 @@ export const stackConfig = z
               "pip.conf with the credentials in the secret pyfleet:pipConf instead",
           }),
         pipNoIndex: z.boolean(),
+        condaInstaller: z.enum(CONDA_INSTALLERS),
+        condaChannel: z
+          .string()
+          .regex(/^[a-z][a-z0-9+.-]*:\/\/[^\s,]+(,[a-z][a-z0-9+.-]*:\/\/[^\s,]+)*$/i, {
+            error: 'expected channel URLs, comma-separated (e.g. "http://127.0.0.1:8470")',
+          })
+          .refine((urls) => !/:\/\/[^/@,]+@/.test(urls), {
+            error:
+              "must not carry credentials (build arguments end up in the image history); serve " +
+              "the channel without them or from a proxy on the builder's network",
+          }),
       })
       .partial(),
     tags: z.strictObject({ allowDirty: z.boolean(), requireVersion: z.boolean() }).partial(),

@@ -20,10 +20,12 @@ import {
 import {
   AWAIT_MARGIN_SECONDS,
   DEFAULT_BASE_IMAGES,
+  DEFAULT_CONDA_INSTALLER,
   DEFAULT_UID,
   ENVIRONMENT_DEFAULTS,
 } from "./environments";
 import { consistencyProblems } from "./consistency";
+import { condaFileProblems } from "./condaFiles";
 import { SettingsError, formatIssues } from "./problems";
 import {
   SECRET_KEYS,
@@ -321,6 +323,9 @@ function buildSettings(
         ? { pipFindLinks: config.build.pipFindLinks }
         : {}),
       ...(config.build?.pipNoIndex !== undefined ? { pipNoIndex: config.build.pipNoIndex } : {}),
+      ...(config.build?.condaChannel !== undefined
+        ? { condaChannel: config.build.condaChannel }
+        : {}),
     },
     tags: { ...defaults.tags, ...config.tags },
     images,
@@ -422,6 +427,21 @@ function resolveApp(input: AppInput): AppSettings | undefined {
   const defaults = ENVIRONMENT_DEFAULTS[environment];
 
   checkSourceFiles(name, path, flavour, merged.build?.variant, sources, cataloguePath, problems);
+  if (flavour === "conda") {
+    const environment = sources.readFile(`${path}/environment.yml`);
+    const lock = sources.readFile(`${path}/conda-lock.yml`);
+    if (environment !== undefined) {
+      problems.push(
+        ...condaFileProblems({
+          where: `apps.${name}`,
+          folder: path,
+          environment,
+          ...(lock !== undefined ? { lock } : {}),
+          platforms: merged.build?.platforms ?? config.build?.platforms ?? ["linux/amd64"],
+        }),
+      );
+    }
+  }
 
   const resources = {
     requests: {
@@ -596,6 +616,8 @@ function resolveApp(input: AppInput): AppSettings | undefined {
       ...buildFiles(path, flavour, merged.build?.variant, sources),
       builderPackages: merged.build?.builderPackages ??
         config.build?.builderPackages ?? ["build-essential"],
+      condaInstaller:
+        merged.build?.condaInstaller ?? config.build?.condaInstaller ?? DEFAULT_CONDA_INSTALLER,
     },
   };
 }

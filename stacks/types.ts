@@ -9,8 +9,17 @@ export { ENVIRONMENTS, type Environment } from "../policy/vocabulary";
 
 /** How an app's Python dependencies are installed. */
 export const FLAVOURS = ["pip", "conda"] as const;
+
 /** How an app's Python dependencies are installed. */
 export type Flavour = (typeof FLAVOURS)[number];
+
+/**
+ * What creates a conda environment in the builder stage: micromamba (for builders that reach
+ * conda-forge), or the rattler installer (py-rattler, the solver behind pixi, on the pip base).
+ */
+export const CONDA_INSTALLERS = ["micromamba", "rattler"] as const;
+/** One of {@link CONDA_INSTALLERS}. */
+export type CondaInstaller = (typeof CONDA_INSTALLERS)[number];
 
 /** What kind of process an app runs; selects port, probes and command presets. */
 export const APP_KINDS = ["streamlit", "flask", "fastapi", "worker"] as const;
@@ -109,6 +118,8 @@ export interface AppBuildSettings {
   devDependencies: boolean;
   /** conda: whether conda-lock.yml exists (installed without a solve). */
   condaLock: boolean;
+  /** conda: what creates the environment in the builder stage. */
+  condaInstaller: CondaInstaller;
   /** pip: apt packages the builder needs to compile sdists. */
   builderPackages: string[];
 }
@@ -207,6 +218,8 @@ export interface BuildSettings {
   pipFindLinks?: string;
   /** Whether pip uses only `pipFindLinks` (an air-gapped wheelhouse), no index. */
   pipNoIndex?: boolean;
+  /** conda channel URL(s), comma-separated, replacing environment.yml's channels; a build argument. */
+  condaChannel?: string;
 }
 
 /** Tag policy. */

@@ -1,9 +1,10 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import {
+  CONDA_CONTEXT_DIR,
   command,
   renderDockerfile,
   renderDockerignore,
@@ -41,6 +42,11 @@ const variants: [string, Partial<DockerfileSpec>][] = [
   ["plain", {}],
   ["with dev dependencies and apt packages", { devDependencies: true, aptPackages: ["libgomp1"] }],
   ["with a conda lock", { condaLock: true }],
+  ["with the rattler installer", { condaInstaller: "rattler" }],
+  [
+    "with the rattler installer, a lock and dev dependencies",
+    { condaInstaller: "rattler", condaLock: true, devDependencies: true },
+  ],
 ];
 
 describe.each(settings.apps.map((a) => [a.name, a] as const))("Dockerfile of %s", (_name, app) => {
@@ -186,8 +192,11 @@ describe("flavour specifics", () => {
   it("D7 conda: env solved and cleaned in one layer, copied into a slim runtime", () => {
     const text = renderDockerfile(base("conda"));
     const builder = stage(text, "builder").join("\n");
-    expect(builder).toMatch(
-      /micromamba create --yes --prefix \/opt\/conda\/envs\/app --file environment\.yml \\\n && micromamba clean -afy/,
+    expect(stage(text, "builder")[0]).toBe(`FROM ${DEFAULT_BASE_IMAGES.condaBuilder} AS builder`);
+    expect(builder).toContain(
+      "    micromamba create --yes --prefix /opt/conda/envs/app --file environment.yml \\\n" +
+        '      ${CONDA_CHANNEL:+--override-channels --channel "$CONDA_CHANNEL"} \\\n' +
+        " && micromamba clean -afy \\\n",
     );
     expect(builder).toContain("-name '*.a' -delete");
     expect(builder).toContain("__pycache__");
@@ -201,6 +210,108 @@ describe("flavour specifics", () => {
     const text = renderDockerfile({ ...base("conda"), condaLock: true });
     expect(text).toContain("COPY environment.yml conda-lock.yml ./");
     expect(text).toContain("--file conda-lock.yml");
+    // The lock names every package by URL: no channel override, nothing to solve.
+    expect(text).not.toContain("--override-channels");
+  });
+
+  it.each(["micromamba", "rattler"] as const)(
+    "conda (%s): one builder RUN creates, cleans and scans the env; the runtime installs and verifies what it links to",
+    (installer) => {
+      const text = renderDockerfile({ ...base("conda"), condaInstaller: installer });
+      const builder = stage(text, "builder");
+      const runs = builder.filter((l) => l.startsWith("RUN "));
+      expect(runs).toHaveLength(1);
+      const run = builder.slice(builder.indexOf(runs[0]!)).join("\n");
+      expect(run).toMatch(/^RUN --mount=type=bind,from=pyfleet-conda,target=\/opt\/pyfleet-conda /);
+      expect(run).toContain("rm -rf /opt/conda/envs/app/include");
+      expect(run).toMatch(
+        /system-libs\.sh packages \/opt\/conda\/envs\/app > \/opt\/conda\/system-packages\.txt$/,
+      );
+      const runtime = stage(text, "runtime").join("\n");
+      expect(runtime).toContain(
+        "RUN --mount=type=bind,from=builder,source=/opt/conda/system-packages.txt,target=/tmp/system-packages.txt \\\n" +
+          "    apt-get update \\\n" +
+          " && xargs --arg-file=/tmp/system-packages.txt apt-get install -y --no-install-recommends \\\n" +
+          " && rm -rf /var/lib/apt/lists/*",
+      );
+      // Installed before the env is copied in, verified right after.
+      expect(runtime.indexOf("system-packages.txt")).toBeLessThan(
+        runtime.indexOf("COPY --from=builder"),
+      );
+      expect(runtime.indexOf("system-libs.sh verify /opt/conda/envs/app")).toBeGreaterThan(
+        runtime.indexOf("COPY --from=builder"),
+      );
+      expect(text).toContain("ARG CONDA_CHANNEL");
+    },
+  );
+
+  it("conda (rattler): the pip base with a throwaway installer venv, same prefix, nothing left", () => {
+    const text = renderDockerfile({ ...base("conda"), condaInstaller: "rattler" });
+    const builder = stage(text, "builder").join("\n");
+    expect(stage(text, "builder")[0]).toBe(`FROM ${DEFAULT_BASE_IMAGES.python} AS builder`);
+    expect(builder).toContain(
+      "/opt/rattler/bin/python /opt/pyfleet-conda/rattler-install.py --app demo \\\n" +
+        "      --prefix /opt/conda/envs/app --file environment.yml",
+    );
+    expect(builder).toContain(" && rm -rf /opt/rattler \\");
+    expect(builder).not.toContain("micromamba");
+    const locked = renderDockerfile({
+      ...base("conda"),
+      condaInstaller: "rattler",
+      condaLock: true,
+    });
+    expect(locked).toContain("--prefix /opt/conda/envs/app --file conda-lock.yml");
+  });
+
+  it("conda: app apt packages join the derived ones in the same layer", () => {
+    const text = renderDockerfile({ ...base("conda"), aptPackages: ["tzdata", "libgomp1"] });
+    expect(stage(text, "runtime").join("\n")).toContain(
+      "apt-get install -y --no-install-recommends libgomp1 tzdata \\",
+    );
+    expect(stage(text, "runtime").filter((l) => l.includes("apt-get update"))).toHaveLength(1);
+    // ...and in the builder, before the env is made, so the library scan can attribute them.
+    const builder = stage(text, "builder");
+    const apt = builder.findIndex((l) => l.includes("apt-get install"));
+    expect(builder[apt]).toContain("--no-install-recommends libgomp1 tzdata");
+    expect(apt).toBeLessThan(builder.findIndex((l) => l.includes("micromamba create")));
+    expect(builder).toContain("USER 0");
+  });
+
+  it("conda: the tool context and the channel argument come from the plan", () => {
+    const science = settings.apps.find((a) => a.name === "science")!;
+    const plan = imagePlan({
+      app: { ...science, build: { ...science.build, condaInstaller: "rattler" } },
+      environment: "dev",
+      registry: settings.registry,
+      build: { ...settings.build, condaChannel: "http://127.0.0.1:8470" },
+      tags: settings.tags,
+    });
+    expect(plan.namedContexts).toEqual({ "pyfleet-conda": "images/conda" });
+    expect(plan.buildArgs).toEqual({ CONDA_CHANNEL: "http://127.0.0.1:8470" });
+    expect(plan.dockerfile.condaInstaller).toBe("rattler");
+    const vectors = settings.apps.find((a) => a.name === "vectors")!;
+    const pip = imagePlan({
+      app: vectors,
+      environment: "dev",
+      registry: settings.registry,
+      build: { ...settings.build, condaChannel: "http://127.0.0.1:8470" },
+      tags: settings.tags,
+    });
+    expect(pip.namedContexts).toEqual({});
+    expect(pip.buildArgs).toEqual({});
+  });
+
+  it("conda: every file the Dockerfile mounts from the tool context exists there", () => {
+    const text = renderDockerfile({ ...base("conda"), condaInstaller: "rattler" });
+    const used = new Set([...text.matchAll(/\/opt\/pyfleet-conda\/([\w.-]+)/g)].map((m) => m[1]!));
+    expect([...used].sort()).toEqual([
+      "rattler-install.py",
+      "rattler-requirements.txt",
+      "system-libs.sh",
+    ]);
+    for (const file of used) {
+      expect(existsSync(path.join(__dirname, "..", "..", CONDA_CONTEXT_DIR, file))).toBe(true);
+    }
   });
 
   it("worker: exec heartbeat HEALTHCHECK, no port", () => {

@@ -326,6 +326,32 @@ describe("validation errors", () => {
     ]);
   });
 
+  it("rejects an environment.yml that does not parse or lists no dependencies", () => {
+    expect(
+      problemsOf({ files: { "apps/science/environment.yml": "dependencies: [python=3.11\n" } }),
+    ).toEqual([
+      expect.stringMatching(
+        /^apps\.science: apps\/science\/environment\.yml is not valid YAML \(.+\); fix the file$/,
+      ),
+    ]);
+    for (const text of ["", "name: science\ndependencies: []\n"]) {
+      expect(problemsOf({ files: { "apps/science/environment.yml": text } })).toEqual([
+        'apps.science: apps/science/environment.yml lists no dependencies; add them under "dependencies:" (e.g. - python=3.11)',
+      ]);
+    }
+  });
+
+  it("rejects a conda-lock.yml for another platform than the image's", () => {
+    const lock = (platforms: string) =>
+      `version: 1\nmetadata:\n  platforms: [${platforms}]\npackage: []\n`;
+    expect(problemsOf({ files: { "apps/science/conda-lock.yml": lock("osx-arm64") } })).toEqual([
+      "apps.science: apps/science/conda-lock.yml locks osx-arm64, not linux-64 (the image platform linux/amd64); re-lock with conda-lock -p linux-64",
+    ]);
+    expect(() =>
+      resolveSettings(sources({ files: { "apps/science/conda-lock.yml": lock("linux-64") } })),
+    ).not.toThrow();
+  });
+
   it("rejects an unknown flavour in the catalogue", () => {
     const catalogue =
       "apps:\n  x:\n    path: apps/vectors\n    flavour: poetry\n    kind: fastapi\n";
@@ -373,6 +399,35 @@ describe("validation errors", () => {
     expect(
       problemsOf({ config: { build: { pipIndexUrl: "https://u:p@pypi.internal/simple" } } })[0],
     ).toMatch(/^pyfleet:build\.pipIndexUrl: must not carry credentials/);
+  });
+
+  it("resolves the conda installer per app over the stack over the default", () => {
+    const science = (config: Record<string, unknown>) =>
+      resolveSettings(sources({ config })).apps.find((a) => a.name === "science")!.build;
+    expect(science({}).condaInstaller).toBe("micromamba");
+    expect(science({ build: { condaInstaller: "rattler" } }).condaInstaller).toBe("rattler");
+    expect(
+      science({
+        build: { condaInstaller: "rattler" },
+        apps: { science: { build: { condaInstaller: "micromamba" } } },
+      }).condaInstaller,
+    ).toBe("micromamba");
+    expect(
+      resolveSettings(sources({ config: { build: { condaChannel: "http://127.0.0.1:8470" } } }))
+        .build.condaChannel,
+    ).toBe("http://127.0.0.1:8470");
+  });
+
+  it("rejects an unknown conda installer and a conda channel that is no URL or has credentials", () => {
+    expect(problemsOf({ config: { build: { condaInstaller: "conda" } } })).toEqual([
+      'pyfleet:build.condaInstaller: expected one of "micromamba", "rattler", got "conda" (in Pulumi.dev.yaml)',
+    ]);
+    expect(problemsOf({ config: { build: { condaChannel: "conda-forge" } } })[0]).toBe(
+      'pyfleet:build.condaChannel: expected channel URLs, comma-separated (e.g. "http://127.0.0.1:8470"), got "conda-forge" (in Pulumi.dev.yaml)',
+    );
+    expect(
+      problemsOf({ config: { build: { condaChannel: "https://u:p@conda.internal/main" } } })[0],
+    ).toMatch(/^pyfleet:build\.condaChannel: must not carry credentials/);
   });
 
   it("refuses plain-text credentials and never echoes them", () => {
