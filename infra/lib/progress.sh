@@ -50,7 +50,7 @@ progress_run() {
   status=0
   "$@" || status=$?
   kill "$ticker" 2>/dev/null
-  wait "$ticker" 2>/dev/null
+  wait "$ticker" 2>/dev/null || true
   local took=$(($(date +%s) - start))
   if ((status == 0)); then
     mkdir -p "$(dirname "$timings")"
