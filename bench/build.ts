@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   const local = await startLocalEnv();
   const work = mkdtempSync(path.join(tmpdir(), "pyfleet-bench-"));
   const buildctl = process.env["PYFLEET_BUILDCTL"] ?? "buildctl";
-  const infra = execFileSync("bash", [path.join(ROOT, "scripts", "local-infra.sh"), "env"], {
+  const infra = execFileSync("bash", [path.join(ROOT, "infra", "local-infra.sh"), "env"], {
     encoding: "utf8",
   });
   const host = /PYFLEET_BUILDKIT_HOST=(\S+)/.exec(infra)?.[1]?.replace(/^['"]|['"]$/g, "") ?? "";
@@ -56,11 +56,7 @@ async function main(): Promise<void> {
       PULUMI_CONFIG_PASSPHRASE: LOCAL_PASSPHRASE,
     };
     mkdirSync(path.join(work, "state"));
-    const runner = [
-      "-r",
-      "ts-node/register/transpile-only",
-      path.join(ROOT, "scripts", "pulumi.ts"),
-    ];
+    const runner = ["-r", "ts-node/register/transpile-only", path.join(ROOT, "cli", "pulumi.ts")];
     // The first preview creates the stack and warms the plugins; the second is measured.
     spawnSync(process.execPath, [...runner, "preview", "dev", "--config-file", overlay], {
       env,

@@ -14,7 +14,7 @@ import { offlineSettings } from "../stacks/offline";
 import { formatPlan, promotionPlan } from "./promotionPlan";
 
 const ROOT = path.resolve(__dirname, "..");
-const RUNNER = ["-r", "ts-node/register/transpile-only", path.join(ROOT, "scripts", "pulumi.ts")];
+const RUNNER = ["-r", "ts-node/register/transpile-only", path.join(ROOT, "cli", "pulumi.ts")];
 
 function outputs(stack: string, extra: string[]): Record<string, AppOutput> {
   const out = execFileSync(process.execPath, [...RUNNER, "outputs", stack, ...extra], {

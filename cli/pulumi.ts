@@ -69,7 +69,7 @@ function parseArgs(argv: string[]): Options {
 function pulumiBin(): string | undefined {
   const explicit = process.env["PYFLEET_PULUMI_BIN"];
   if (explicit) return explicit;
-  const script = path.join(ROOT, "scripts", "pulumi-toolchain.sh");
+  const script = path.join(ROOT, "infra", "pulumi-toolchain.sh");
   try {
     const out = execFileSync("bash", [script, "--print-versions"], {
       encoding: "utf8",
@@ -92,7 +92,7 @@ async function main(argv: string[]): Promise<number> {
       process.env["PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"] ?? (bin ? "true" : "false"),
   };
   // infra/bin holds the analyzer shim that runs Node.js policy packs without a language host.
-  const shims = path.join(ROOT, "scripts", "bin");
+  const shims = path.join(ROOT, "infra", "bin");
   env["PATH"] = [bin, shims, process.env["PATH"] ?? ""].filter(Boolean).join(":");
   if (!process.env["PULUMI_BACKEND_URL"] && !process.env["PULUMI_ACCESS_TOKEN"]) {
     const state = path.join(ROOT, ".pulumi-state");

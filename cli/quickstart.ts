@@ -29,11 +29,7 @@ async function main(): Promise<number> {
       }
     }
     writeOverlayConfig("dev", overlay, overrides);
-    const runner = [
-      "-r",
-      "ts-node/register/transpile-only",
-      path.join(ROOT, "scripts", "pulumi.ts"),
-    ];
+    const runner = ["-r", "ts-node/register/transpile-only", path.join(ROOT, "cli", "pulumi.ts")];
     const env = { ...process.env, ...local.env };
     execFileSync(process.execPath, [...runner, "up", "dev", "--yes", "--config-file", overlay], {
       stdio: "inherit",

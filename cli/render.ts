@@ -30,7 +30,7 @@ function main(argv: string[]): number {
     [
       "-r",
       "ts-node/register/transpile-only",
-      path.join(ROOT, "scripts", "pulumi.ts"),
+      path.join(ROOT, "cli", "pulumi.ts"),
       "up",
       stack,
       "--yes",

@@ -45,7 +45,7 @@ function log(message: string): void {
 
 /** Builds (or finds) the Pulumi toolchain and returns its bin directory. */
 export function toolchainBin(): string {
-  const out = execFileSync("bash", [path.join(ROOT, "scripts", "pulumi-toolchain.sh")], {
+  const out = execFileSync("bash", [path.join(ROOT, "infra", "pulumi-toolchain.sh")], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -114,7 +114,7 @@ async function waitForHttp(url: string, seconds: number): Promise<void> {
 /** Starts (or reuses) everything and returns the environment. */
 export async function startLocalEnv(): Promise<LocalEnv> {
   const bin = toolchainBin();
-  const infraScript = path.join(ROOT, "scripts", "local-infra.sh");
+  const infraScript = path.join(ROOT, "infra", "local-infra.sh");
   const wasRunning = spawnStatus(infraScript, ["status"]) === 0;
   log(
     wasRunning

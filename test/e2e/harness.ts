@@ -214,12 +214,7 @@ async function main(): Promise<number> {
       const started = Date.now();
       const result = spawnSync(
         process.execPath,
-        [
-          "-r",
-          "ts-node/register/transpile-only",
-          path.join(project, "scripts", "pulumi.ts"),
-          ...args,
-        ],
+        ["-r", "ts-node/register/transpile-only", path.join(project, "cli", "pulumi.ts"), ...args],
         { cwd: project, env, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 },
       );
       const output = `${result.stdout}\n${result.stderr}`;
