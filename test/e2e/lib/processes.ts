@@ -5,6 +5,7 @@
  * run or on SIGINT/SIGTERM, and every command has a time limit.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 
 /** A finished process. */
 export interface Finished {
@@ -34,13 +35,24 @@ function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-function groupAlive(pid: number): boolean {
-  try {
-    process.kill(-pid, 0);
-    return true;
-  } catch {
-    return false;
+/**
+ * Whether a process of the group led by `pgid` still runs. Zombies do not count: a leader
+ * that exited is only reaped by the event loop, which a synchronous wait holds up.
+ */
+function groupAlive(pgid: number): boolean {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue; // exited while we looked
+    }
+    // Fields after the command name, which may hold spaces and parentheses: state ppid pgrp.
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (pgrp === String(pgid) && state !== "Z" && state !== "X") return true;
   }
+  return false;
 }
 
 /** Stops the process group led by `pid`: SIGTERM, then SIGKILL after a grace period. */
