@@ -12,4 +12,4 @@ export * from "./policy";
 export * from "./codeOnly";
 export * from "./state";
 export * from "./upgrade";
-export * from "./harness";
+export * from "./completion";
