@@ -63,6 +63,29 @@ export function exportCommit(root: string, commit: string, dest: string): void {
 }
 
 /**
+ * Gives every file and folder under `dir` (its node_modules left alone) the modification time
+ * `epochSeconds` and no group or other write bit. Image layers carry file times and modes,
+ * and the build provider's context hash carries modes (`git archive` writes 664 where a
+ * checkout has 644): two trees with the same contents build the same image only when these
+ * agree too.
+ */
+export function settleFileMetadata(dir: string, epochSeconds: number): void {
+  execFileSync("bash", [
+    "-c",
+    'find "$1" -path "$1/node_modules" -prune -o -print0 | xargs -0 chmod go-w && ' +
+      'find "$1" -path "$1/node_modules" -prune -o -print0 | xargs -0 touch -h -d "@$2"',
+    "settle",
+    dir,
+    String(epochSeconds),
+  ]);
+}
+
+/** Commit time of `commit` in seconds since the epoch. */
+export function commitTime(root: string, commit: string): number {
+  return Number(git(root, ["log", "-1", "--format=%ct", commit]) ?? "0");
+}
+
+/**
  * Gives `dest` the dependencies its lockfile names: a link to `root`'s node_modules when both
  * lockfiles are the same, else its own `npm ci`. Returns which.
  */

@@ -5,8 +5,8 @@
  * Renaming or re-parenting a resource without an alias shows up here as a replacement or a
  * delete, which the check refuses.
  *
- * Both sides build with the same revision (PYFLEET_GIT_SHA) and without git metadata, so the
- * program is the only difference between them: the images' inputs are equal, BuildKit's cache
+ * Both sides build with the same revision (PYFLEET_GIT_SHA), without git metadata and with
+ * the same file times and modes, so the program is the only difference between them: the images' inputs are equal, BuildKit's cache
  * serves the second build, and an unchanged program makes the second update a no-op.
  */
 import { mkdirSync, rmSync } from "node:fs";
@@ -14,7 +14,14 @@ import * as path from "node:path";
 import { ROOT, writeOverlayConfig } from "../../../infra/localEnv";
 import { previousStateMade, upgradeReplacesNothing, type CommandRun } from "../checks";
 import { CONDA_APP, type Context, type Scenario } from "../lib/context";
-import { copyProject, exportCommit, provideDependencies, resolveCommit } from "../lib/project";
+import {
+  commitTime,
+  copyProject,
+  exportCommit,
+  provideDependencies,
+  resolveCommit,
+  settleFileMetadata,
+} from "../lib/project";
 import { planOf, Pulumi } from "../lib/pulumi";
 
 /** The last landed version before this one; PYFLEET_E2E_UPGRADE_FROM picks another commit. */
@@ -84,6 +91,7 @@ export const upgrade: Scenario = {
     const pulumi = new Pulumi({ project, env, bin, log, processes: ctx.processes });
     if (sha) {
       exportCommit(ROOT, sha, project);
+      settleFileMetadata(project, commitTime(ROOT, sha));
       ctx.recorder.figure("upgrade_dependencies", provideDependencies(ROOT, project));
       rmSync(state, { recursive: true, force: true });
       mkdirSync(state, { recursive: true });
@@ -115,6 +123,7 @@ export const upgrade: Scenario = {
     for (const stack of STACKS) before[stack] = resourceCount(await pulumi.exportState(stack));
     rmSync(project, { recursive: true, force: true });
     copyProject(ROOT, project, { withGit: false });
+    if (sha) settleFileMetadata(project, commitTime(ROOT, sha));
     const configs = writeConfigs(ctx, dir, project);
     let seconds = 0;
     for (const stack of STACKS) {
