@@ -1,0 +1,53 @@
+/** Shapes of what the scenarios observe; the checks judge these and nothing else. */
+
+/** One app in a stack's `apps` output. */
+export interface AppOut {
+  /** `<repository>@sha256:...`. */
+  image: string;
+  /** `sha256:...`. */
+  digest: string;
+  /** Repository without tag. */
+  repository: string;
+  /** App version, when it has one. */
+  version?: string;
+  /** Pushed tag references. */
+  tags: string[];
+}
+
+/** A finished command. */
+export interface CommandRun {
+  /** Exit status (1 when killed or not started). */
+  status: number;
+  /** Standard output alone (JSON documents are read from it). */
+  stdout: string;
+  /** Standard output and error together, for messages. */
+  output: string;
+  /** Wall time. */
+  seconds: number;
+}
+
+/** One step of a plan, from the engine's events. */
+export interface PlanStep {
+  /** Operation: same, create, update, replace, delete, ... */
+  op: string;
+  /** Resource URN. */
+  urn: string;
+}
+
+/** A rendered manifest file. */
+export interface ManifestFile {
+  /** Path, relative to the run's work folder. */
+  path: string;
+  /** Its text. */
+  text: string;
+}
+
+/** The last lines of a command's output, for failure messages. */
+export function tail(run: CommandRun, characters = 3000): string {
+  return run.output.slice(-characters);
+}
+
+/** The resource name at the end of a URN. */
+export function urnName(urn: string): string {
+  return urn.split("::").pop() ?? urn;
+}

@@ -1,0 +1,138 @@
+/**
+ * What the scenarios share: the local engine, the project copy they run on, its stack config
+ * files, and the facts one scenario hands to the next (dev's outputs after its `up`).
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import {
+  LOCAL_PASSPHRASE,
+  ROOT,
+  localOverrides,
+  writeOverlayConfig,
+  type LocalEnv,
+} from "../../../infra/localEnv";
+import type { AppOut } from "../checks/observed";
+import { Pulumi } from "./pulumi";
+import type { Processes } from "./processes";
+import { copyProject } from "./project";
+import type { Recorder } from "./recorder";
+
+/** The pip apps: built, pushed and run by the scenarios. */
+export const PIP_APPS = ["dashboard", "vectors"] as const;
+
+/** The conda app: previewed only (conda channels cannot be reached here). */
+export const CONDA_APP = "science";
+
+/** Everything a scenario works with. */
+export interface Context {
+  /** The local engine. */
+  local: LocalEnv;
+  /** Temporary folder of this run (removed at the end). */
+  work: string;
+  /** The project copy the scenarios change and run. */
+  project: string;
+  /** Where logs and artefacts of the run go. */
+  reports: string;
+  /** Environment of Pulumi and docker commands. */
+  env: NodeJS.ProcessEnv;
+  /** Pulumi on the project copy and the run's file backend. */
+  pulumi: Pulumi;
+  /** Processes the scenarios start. */
+  processes: Processes;
+  /** Verdicts and figures. */
+  recorder: Recorder;
+  /** Overrides that point a stack at the local engine. */
+  overrides: Record<string, unknown>;
+  /** dev's stack config files: every app, the pip apps only, and a bad one. */
+  config: { all: string; pip: string; bad: string };
+  /** Folder dev's manifests are rendered to. */
+  renderDir: string;
+  /** Writes a config file of a promoting stack (the pip apps only) and returns its path. */
+  promoteConfig(stack: "staging" | "prod", extra?: Record<string, unknown>): string;
+  /** What the scenarios learnt so far. */
+  facts: {
+    /** dev's `apps` output after its first up ({} when it failed). */
+    devApps: Record<string, AppOut>;
+    /** Seconds of dev's first up. */
+    coldUpSeconds: number;
+  };
+}
+
+/** Sets up the project copy, the backend and the config files of a run in `work`. */
+export function createContext(
+  local: LocalEnv,
+  work: string,
+  reports: string,
+  processes: Processes,
+  recorder: Recorder,
+): Context {
+  const project = path.join(work, "project");
+  copyProject(ROOT, project, { withGit: true });
+  const state = path.join(work, "state");
+  mkdirSync(state, { recursive: true });
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...local.env,
+    PULUMI_BACKEND_URL: `file://${state}`,
+    PULUMI_CONFIG_PASSPHRASE: LOCAL_PASSPHRASE,
+  };
+  const renderDir = path.join(project, "rendered", "dev");
+  const overrides = localOverrides(local, renderDir);
+  const pipOnly = { "pyfleet:apps": { [CONDA_APP]: { enabled: false } } };
+  const config = {
+    all: path.join(work, "config", "all.yaml"),
+    pip: path.join(work, "config", "pip.yaml"),
+    bad: path.join(work, "config", "bad.yaml"),
+  };
+  writeOverlayConfig("dev", config.all, overrides, project);
+  writeOverlayConfig("dev", config.pip, { ...overrides, ...pipOnly }, project);
+  writeOverlayConfig(
+    "dev",
+    config.bad,
+    { ...overrides, ...pipOnly, "pyfleet:replicas": -1 },
+    project,
+  );
+
+  const log = path.join(reports, "pulumi.log");
+  mkdirSync(reports, { recursive: true });
+  writeFileSync(log, "");
+  const bin = local.env["PYFLEET_PULUMI_BIN"];
+  if (!bin) throw new Error("the local engine did not name the toolchain (PYFLEET_PULUMI_BIN)");
+  return {
+    local,
+    work,
+    project,
+    reports,
+    env,
+    pulumi: new Pulumi({ project, env, bin, log, processes }),
+    processes,
+    recorder,
+    overrides,
+    config,
+    renderDir,
+    promoteConfig(stack, extra = {}) {
+      const file = path.join(work, "config", `${stack}-${Object.keys(extra).length}.yaml`);
+      writeOverlayConfig(
+        stack,
+        file,
+        {
+          "pyfleet:registry": `${local.registry}/pyfleet`,
+          "pyfleet:renderDir": path.join(project, "rendered", stack),
+          ...pipOnly,
+          ...extra,
+        },
+        project,
+      );
+      return file;
+    },
+    facts: { devApps: {}, coldUpSeconds: 0 },
+  };
+}
+
+/** One step of the end-to-end run: observes the real engine and records checks. */
+export interface Scenario {
+  /** Short name, for the report when it throws. */
+  name: string;
+  /** Runs the scenario; checks are recorded on `ctx.recorder`. */
+  run(ctx: Context): Promise<void>;
+}

@@ -1,0 +1,644 @@
+/**
+ * Every end-to-end check judged on made-up observations: each passes what the real engine
+ * shows when all is well, and fails, with a message that says what went wrong, when one
+ * condition is broken. The last test walks the check registry, so a check added to a scenario
+ * without cases here fails the suite.
+ */
+import { describe, expect, it } from "vitest";
+import * as checks from "../e2e/checks";
+import { judge, registeredChecks, type Check } from "../e2e/lib/check";
+import "../e2e/scenarios";
+
+const D1 = `sha256:${"a".repeat(64)}`;
+const D2 = `sha256:${"b".repeat(64)}`;
+const REPO = "127.0.0.1:5000/pyfleet/vectors";
+const SHA_TAG = "sha-1a2b3c4";
+
+function ok(output = "", stdout = output) {
+  return { status: 0, stdout, output, seconds: 1.5 };
+}
+function failed(output: string, status = 1) {
+  return { status, stdout: "", output, seconds: 1.5 };
+}
+const app = {
+  image: `${REPO}@${D1}`,
+  digest: D1,
+  repository: REPO,
+  version: "0.3.0",
+  tags: [`${REPO}:0.3.0`, `${REPO}:${SHA_TAG}`, `${REPO}:dev`],
+};
+const manifest = { path: "rendered/dev/vectors.yaml", text: `    image: ${app.image}\n` };
+const other = { path: "rendered/dev/dashboard.yaml", text: "    image: elsewhere@sha256:0\n" };
+
+/** A check with one observation it must pass and broken ones it must fail with `message`. */
+interface Case<O> {
+  check: Check<O>;
+  pass: O;
+  broken: { why: string; observation: O; message: RegExp }[];
+}
+const cases: Case<never>[] = [];
+function cover<O>(c: Case<O>): void {
+  cases.push(c as unknown as Case<never>);
+}
+
+const infraRunning =
+  "dockerd:   running, pid 1\nregistry:  running, pid 2\nbuildkitd: running, pid 3\n";
+const engine = {
+  seconds: 12,
+  infraStatus: { status: 0, text: infraRunning },
+  registryStatus: 200,
+  pulumiVersion: { status: 0, text: "v3.248.0\n" },
+};
+cover({
+  check: checks.engineIsUp,
+  pass: engine,
+  broken: [
+    {
+      why: "buildkitd is down",
+      observation: {
+        ...engine,
+        infraStatus: {
+          status: 1,
+          text: infraRunning.replace("buildkitd: running", "buildkitd: not running"),
+        },
+      },
+      message: /local-infra.sh status exited 1/,
+    },
+    {
+      why: "status exits 0 but a daemon is missing",
+      observation: { ...engine, infraStatus: { status: 0, text: "dockerd:   running\n" } },
+      message: /registry is not running/,
+    },
+    {
+      why: "the registry does not answer",
+      observation: { ...engine, registryStatus: 0 },
+      message: /\/v2\/ answered nothing, expected 200/,
+    },
+    {
+      why: "no pulumi CLI",
+      observation: { ...engine, pulumiVersion: { status: 127, text: "not found" } },
+      message: /pulumi version exited 127/,
+    },
+  ],
+});
+
+cover({
+  check: checks.commandSucceeds,
+  pass: { what: "up", run: ok() },
+  broken: [
+    {
+      why: "non-zero exit",
+      observation: { what: "destroy staging", run: failed("error: lock held") },
+      message: /destroy staging failed \(exit 1\):\nerror: lock held/,
+    },
+  ],
+});
+
+cover({
+  check: checks.previewPlansImages,
+  pass: {
+    run: ok("+ dashboard-image\n+ vectors-image\n+ science-image"),
+    apps: ["dashboard", "vectors", "science"],
+  },
+  broken: [
+    {
+      why: "the preview failed",
+      observation: { run: failed("boom"), apps: ["dashboard"] },
+      message: /preview failed:\nboom/,
+    },
+    {
+      why: "an image is missing from the plan",
+      observation: { run: ok("+ dashboard-image"), apps: ["dashboard", "science"] },
+      message: /no science-image in the plan/,
+    },
+  ],
+});
+
+const tags = {
+  app: "vectors",
+  out: app,
+  revisionTag: SHA_TAG,
+  environmentTag: "dev",
+  resolved: { "0.3.0": D1, [SHA_TAG]: D1, dev: D1 } as Record<string, string | undefined>,
+};
+cover({
+  check: checks.tagsResolveToDigest,
+  pass: tags,
+  broken: [
+    {
+      why: "no outputs",
+      observation: { ...tags, out: undefined },
+      message: /no vectors in the stack outputs/,
+    },
+    {
+      why: "a malformed digest",
+      observation: { ...tags, out: { ...app, digest: "sha256:xyz" } },
+      message: /bad digest sha256:xyz/,
+    },
+    {
+      why: "the sha tag names another digest",
+      observation: { ...tags, resolved: { ...tags.resolved, [SHA_TAG]: D2 } },
+      message: new RegExp(`${SHA_TAG} -> ${D2}, expected ${D1}`),
+    },
+    {
+      why: "the dirty tag was expected but only the clean one was pushed",
+      observation: { ...tags, revisionTag: `${SHA_TAG}-dirty`, resolved: { ...tags.resolved } },
+      message: new RegExp(`${SHA_TAG}-dirty -> not found`),
+    },
+    {
+      why: "the outputs do not list the sha tag",
+      observation: { ...tags, out: { ...app, tags: [`${REPO}:dev`] } },
+      message: new RegExp(`list no ${SHA_TAG} tag`),
+    },
+    {
+      why: "no revision known",
+      observation: { ...tags, revisionTag: undefined },
+      message: /no git revision is known/,
+    },
+    {
+      why: "the version tag is missing",
+      observation: { ...tags, resolved: { ...tags.resolved, "0.3.0": undefined } },
+      message: /0\.3\.0 -> not found/,
+    },
+  ],
+});
+
+cover({
+  check: checks.manifestsPinDigest,
+  pass: { image: app.image, files: [manifest, other] },
+  broken: [
+    {
+      why: "no image",
+      observation: { image: undefined, files: [manifest] },
+      message: /no outputs/,
+    },
+    {
+      why: "no manifest pins it",
+      observation: { image: app.image, files: [other] },
+      message: /expected one manifest with image .* found 0 of 1/,
+    },
+    {
+      why: "two manifests pin it",
+      observation: { image: app.image, files: [manifest, { ...manifest, path: "x.yaml" }] },
+      message: /found 2 of 2/,
+    },
+  ],
+});
+
+cover({
+  check: checks.appLeftOut,
+  pass: { deployed: ["dashboard", "vectors"], disabled: "science" },
+  broken: [
+    {
+      why: "the disabled app was deployed",
+      observation: { deployed: ["dashboard", "science"], disabled: "science" },
+      message: /science was deployed although disabled/,
+    },
+  ],
+});
+
+const health = { built: true, run: { status: 0, stderr: "" }, seconds: 3.2, timeoutSeconds: 120 };
+cover({
+  check: checks.imageAnswersHealth,
+  pass: health,
+  broken: [
+    { why: "not built", observation: { ...health, built: false }, message: /not built/ },
+    {
+      why: "docker run failed",
+      observation: { ...health, run: { status: 125, stderr: "no such image" } },
+      message: /docker run failed: no such image/,
+    },
+    {
+      why: "never answered",
+      observation: { ...health, seconds: undefined },
+      message: /no 200 within 120s/,
+    },
+  ],
+});
+
+cover({
+  check: checks.healthcheckHealthy,
+  pass: { status: "healthy", seconds: 4, timeoutSeconds: 60 },
+  broken: [
+    {
+      why: "still starting",
+      observation: { status: "starting", seconds: undefined, timeoutSeconds: 60 },
+      message: /not healthy within 60s \(last status: starting\)/,
+    },
+  ],
+});
+
+const procStatus = "Name:\tpython\nUid:\t10001\t10001\t10001\t10001\n";
+cover({
+  check: checks.runsAsUid,
+  pass: { pid: "4242", procStatus, uid: 10001 },
+  broken: [
+    {
+      why: "runs as root",
+      observation: { pid: "4242", procStatus: "Uid:\t0\t0\t0\t0\n", uid: 10001 },
+      message: /Uid line of pid 4242: Uid:\t0\t0, expected uid 10001/,
+    },
+    {
+      why: "effective uid differs",
+      observation: { pid: "4242", procStatus: "Uid:\t10001\t0\t0\t0\n", uid: 10001 },
+      message: /expected uid 10001/,
+    },
+    {
+      why: "the process is gone",
+      observation: { pid: "", procStatus: "", uid: 10001 },
+      message: /Uid line of pid \?: none/,
+    },
+  ],
+});
+
+const k8sStep = {
+  op: "create",
+  urn: "urn:pulumi:staging::pyfleet::kubernetes:apps/v1:Deployment::vectors",
+};
+const imageStep = {
+  op: "create",
+  urn: "urn:pulumi:staging::pyfleet::pyfleet:image:PythonImage$docker-build:index:Image::vectors-image",
+};
+const promote = { plan: ok(), steps: [k8sStep], promote: ok() };
+cover({
+  check: checks.promotesWithoutBuild,
+  pass: promote,
+  broken: [
+    {
+      why: "preview failed",
+      observation: { ...promote, plan: failed("x") },
+      message: /preview failed/,
+    },
+    { why: "empty plan", observation: { ...promote, steps: [] }, message: /empty plan/ },
+    {
+      why: "an image build is planned",
+      observation: { ...promote, steps: [k8sStep, imageStep] },
+      message: /an Image is in the plan: .*vectors-image/,
+    },
+    {
+      why: "up failed",
+      observation: { ...promote, promote: failed("y") },
+      message: /up failed:\ny/,
+    },
+  ],
+});
+
+const promoted = {
+  stack: "staging",
+  source: app,
+  out: app,
+  environmentDigest: D1,
+  versionDigest: D1,
+  files: [manifest],
+};
+cover({
+  check: checks.promotedDigest,
+  pass: promoted,
+  broken: [
+    { why: "no outputs", observation: { ...promoted, out: undefined }, message: /missing outputs/ },
+    {
+      why: "another digest deployed",
+      observation: { ...promoted, out: { ...app, digest: D2 } },
+      message: new RegExp(`staging runs ${D2}, dev ${D1}`),
+    },
+    {
+      why: "the environment tag lags",
+      observation: { ...promoted, environmentDigest: D2 },
+      message: new RegExp(`:staging -> ${D2}`),
+    },
+    {
+      why: "the version tag is missing",
+      observation: { ...promoted, versionDigest: undefined },
+      message: /:0\.3\.0 -> undefined/,
+    },
+    {
+      why: "manifests deploy something else",
+      observation: { ...promoted, files: [other] },
+      message: /rendered manifests do not pin dev's digest/,
+    },
+  ],
+});
+
+const guardError = `error: vectors: pin ${REPO}@sha256:000 is not the digest staging runs now (${D1})`;
+cover({
+  check: checks.promotionGuarded,
+  pass: { run: failed(guardError), stagingDigest: D1 },
+  broken: [
+    {
+      why: "the preview passed",
+      observation: { run: ok(), stagingDigest: D1 },
+      message: /preview succeeded/,
+    },
+    {
+      why: "it failed for another reason",
+      observation: { run: failed("error: no such stack"), stagingDigest: D1 },
+      message: /no guard error:\nerror: no such stack/,
+    },
+    {
+      why: "no staging digest to compare",
+      observation: { run: failed(guardError), stagingDigest: undefined },
+      message: /no digest of staging/,
+    },
+  ],
+});
+
+cover({
+  check: checks.policyPasses,
+  pass: { run: ok("Policies:\n    pyfleet@v0.1.0 (local: policy)\n") },
+  broken: [
+    { why: "preview failed", observation: { run: failed("x") }, message: /preview failed/ },
+    {
+      why: "the pack did not run",
+      observation: { run: ok("Resources: 12 unchanged") },
+      message: /no policy pack in the output/,
+    },
+  ],
+});
+
+const violation = "    mandatory: [ingress-tls] host vectors.example.com has no TLS";
+cover({
+  check: checks.policyViolated,
+  pass: { run: failed(`Policy Violations:\n${violation}\n`), host: "vectors.example.com" },
+  broken: [
+    {
+      why: "the preview passed",
+      observation: { run: ok(), host: "vectors.example.com" },
+      message: /preview succeeded/,
+    },
+    {
+      why: "an advisory violation only",
+      observation: {
+        run: failed("advisory: host vectors.example.com"),
+        host: "vectors.example.com",
+      },
+      message: /no violation/,
+    },
+    {
+      why: "it failed without naming the host",
+      observation: { run: failed("mandatory: something else"), host: "vectors.example.com" },
+      message: /no violation/,
+    },
+  ],
+});
+
+const step = (op: string, name: string) => ({
+  op,
+  urn: `urn:pulumi:dev::pyfleet::pyfleet:image:PythonImage$docker-build:index:Image::${name}`,
+});
+const diff = {
+  run: ok(),
+  steps: [step("same", "dashboard-image"), step("update", "vectors-image")],
+  image: "vectors-image",
+};
+cover({
+  check: checks.onlyImageChanges,
+  pass: diff,
+  broken: [
+    {
+      why: "preview failed",
+      observation: { ...diff, run: failed("x") },
+      message: /preview failed/,
+    },
+    {
+      why: "both images change",
+      observation: {
+        ...diff,
+        steps: [step("update", "dashboard-image"), step("update", "vectors-image")],
+      },
+      message: /changed images: dashboard-image, vectors-image/,
+    },
+    {
+      why: "nothing changes",
+      observation: { ...diff, steps: [step("same", "vectors-image")] },
+      message: /changed images: none/,
+    },
+  ],
+});
+
+const rebuild = {
+  run: ok(),
+  coldSeconds: 40,
+  changed: { before: D1, after: D2 },
+  unchanged: { before: D1, after: D1 },
+  layers: { before: ["l1", "l2", "l3"], after: ["l1", "l2", "l4"] },
+};
+cover({
+  check: checks.dependencyLayersReused,
+  pass: rebuild,
+  broken: [
+    { why: "up failed", observation: { ...rebuild, run: failed("x") }, message: /up failed/ },
+    {
+      why: "the digest did not change",
+      observation: { ...rebuild, changed: { before: D1, after: D1 } },
+      message: /digest did not change/,
+    },
+    {
+      why: "a dependency layer was rebuilt",
+      observation: {
+        ...rebuild,
+        layers: { before: ["l1", "l2", "l3"], after: ["l1", "l5", "l4"] },
+      },
+      message: /reused 1 of 3 layers/,
+    },
+    {
+      why: "no layers read",
+      observation: { ...rebuild, layers: { before: [], after: [] } },
+      message: /reused 0 of 0 layers/,
+    },
+    {
+      why: "the other image changed",
+      observation: { ...rebuild, unchanged: { before: D1, after: D2 } },
+      message: /the unchanged app's image changed too/,
+    },
+  ],
+});
+
+const refused = {
+  run: failed("error: pyfleet:replicas: must be >= 0, got -1 (Pulumi.dev.yaml)"),
+  error: "pyfleet:replicas: must be >= 0, got -1",
+  stateBefore: '{"deployment":{}}',
+  stateAfter: '{"deployment":{}}',
+};
+cover({
+  check: checks.badConfigRefused,
+  pass: refused,
+  broken: [
+    {
+      why: "the preview passed",
+      observation: { ...refused, run: ok() },
+      message: /preview succeeded/,
+    },
+    {
+      why: "another error",
+      observation: { ...refused, run: failed("error: plugin crashed") },
+      message: /no settings error:\nerror: plugin crashed/,
+    },
+    {
+      why: "no state to compare",
+      observation: { ...refused, stateBefore: "", stateAfter: "" },
+      message: /no state was exported/,
+    },
+    {
+      why: "the state changed",
+      observation: { ...refused, stateAfter: '{"deployment":{"resources":[1]}}' },
+      message: /the stack state changed/,
+    },
+  ],
+});
+
+cover({
+  check: checks.stateEmptied,
+  pass: { run: ok(), state: '{"version":3,"deployment":{"resources":[]}}' },
+  broken: [
+    {
+      why: "destroy failed",
+      observation: { run: failed("x"), state: "{}" },
+      message: /destroy failed/,
+    },
+    {
+      why: "resources remain",
+      observation: { run: ok(), state: '{"deployment":{"resources":[{},{}]}}' },
+      message: /2 resources remain in the state/,
+    },
+    {
+      why: "no state export",
+      observation: { run: ok(), state: "" },
+      message: /not JSON: \(empty\)/,
+    },
+  ],
+});
+
+const previous = {
+  commit: { sha: "e63c7c3".padEnd(40, "0") },
+  runs: [{ stack: "dev", run: ok() }],
+};
+cover({
+  check: checks.previousStateMade,
+  pass: previous,
+  broken: [
+    {
+      why: "the commit is not in a shallow clone",
+      observation: { commit: { error: "commit e63c7c3 is not in the repository" }, runs: [] },
+      message: /no previous version to upgrade from: commit e63c7c3 is not in the repository/,
+    },
+    { why: "nothing ran", observation: { ...previous, runs: [] }, message: /updated no stack/ },
+    {
+      why: "its up failed",
+      observation: { ...previous, runs: [{ stack: "dev", run: failed("old error") }] },
+      message: /previous version's up of dev failed:\nold error/,
+    },
+  ],
+});
+
+const urn = (type: string, name: string) => `urn:pulumi:dev::pyfleet::${type}::${name}`;
+const upgraded = {
+  resourcesBefore: 14,
+  plan: ok(),
+  steps: [{ op: "same", urn: urn("docker-build:index:Image", "vectors-image") }],
+  planned: { same: 14 },
+  up: ok(),
+  performed: { same: 14 } as Record<string, number> | undefined,
+};
+cover({
+  check: checks.upgradeReplacesNothing,
+  pass: upgraded,
+  broken: [
+    {
+      why: "no state from the previous version",
+      observation: { ...upgraded, resourcesBefore: 0 },
+      message: /left no resources in the state/,
+    },
+    {
+      why: "preview failed",
+      observation: { ...upgraded, plan: failed("x") },
+      message: /preview failed/,
+    },
+    { why: "empty plan", observation: { ...upgraded, steps: [] }, message: /empty plan/ },
+    {
+      why: "a replacement is planned",
+      observation: {
+        ...upgraded,
+        steps: [{ op: "replace", urn: urn("docker-build:index:Image", "vectors-image") }],
+      },
+      message: /takes 1 existing resources away: vectors-image \(replace/,
+    },
+    {
+      why: "a re-parented resource without an alias (create + delete)",
+      observation: {
+        ...upgraded,
+        steps: [
+          {
+            op: "create",
+            urn: urn("pyfleet:app:AppRelease$docker-build:index:Image", "vectors-image"),
+          },
+          {
+            op: "delete",
+            urn: urn("pyfleet:image:PythonImage$docker-build:index:Image", "vectors-image"),
+          },
+        ],
+      },
+      message: /vectors-image \(delete, .*needs an alias/,
+    },
+    {
+      why: "the summary counts a replacement",
+      observation: { ...upgraded, planned: { same: 13, replace: 1 } },
+      message: /the plan counts 1 replace: 13 same, 1 replace/,
+    },
+    { why: "up failed", observation: { ...upgraded, up: failed("y") }, message: /up failed:\ny/ },
+    {
+      why: "no history entry",
+      observation: { ...upgraded, performed: undefined },
+      message: /no entry in the stack history/,
+    },
+    {
+      why: "the update replaced something",
+      observation: { ...upgraded, performed: { same: 13, replace: 1 } },
+      message: /the update performed 1 replace/,
+    },
+    {
+      why: "the update deleted something",
+      observation: { ...upgraded, performed: { same: 13, delete: 1, create: 1 } },
+      message: /the update performed 1 delete/,
+    },
+  ],
+});
+
+cover({
+  check: checks.scenarioCompleted,
+  pass: { scenario: "preview", error: undefined },
+  broken: [
+    {
+      why: "the scenario threw",
+      observation: { scenario: "up dev", error: new Error("ENOENT: no such file") },
+      message: /scenario "up dev" threw: Error: ENOENT: no such file/,
+    },
+  ],
+});
+
+describe("e2e checks", () => {
+  for (const c of cases) {
+    describe(c.check.id, () => {
+      it("passes the observation of a working engine", () => {
+        const verdict = judge(c.check, c.pass);
+        expect(verdict.detail).toBeTypeOf("string");
+        expect(verdict, verdict.detail).toMatchObject({ passed: true });
+      });
+      for (const broken of c.broken) {
+        it(`fails when ${broken.why}`, () => {
+          const verdict = judge(c.check, broken.observation);
+          expect(verdict.passed).toBe(false);
+          expect(verdict.detail).toMatch(broken.message);
+        });
+      }
+    });
+  }
+
+  it("covers every registered check, the ones the scenarios use included", () => {
+    const registered = registeredChecks().map((c) => c.id);
+    const covered = cases.map((c) => c.check.id);
+    expect(registered.length).toBeGreaterThan(0);
+    expect(registered.filter((id) => !covered.includes(id))).toEqual([]);
+    expect(covered.filter((id, i) => covered.indexOf(id) !== i)).toEqual([]);
+    expect(cases.every((c) => c.broken.length > 0)).toBe(true);
+  });
+});
