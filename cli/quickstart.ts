@@ -21,7 +21,7 @@ async function main(): Promise<number> {
     delete overrides["pyfleet:renderDir"];
     // The local registry answers on loopback under both names (BuildKit trusts both); the
     // committed stacks and the policy pack's allowedRegistries name it localhost:<port>.
-    const registry = `${local.registry.replace(/^127\.0\.0\.1:/, "localhost:")}/pyfleet`;
+    const registry = `${local.registryName}/pyfleet`;
     overrides["pyfleet:registry"] = registry;
     const shared: Record<string, unknown> = { "pyfleet:registry": registry };
     if (process.env["PYFLEET_BUILD_CONDA"] !== "1") {

@@ -36,6 +36,9 @@ const MANIFEST_TYPES = [
   "application/vnd.docker.distribution.manifest.v2+json",
 ].join(", ");
 
+/** Attempts per registry request when the registry answers 5xx. */
+const RETRIES = 4;
+
 /** Copies the manifest `digest` to `tag` through the registry HTTP API (v2). */
 async function putTag(inputs: TagInputs): Promise<void> {
   const slash = inputs.repository.indexOf("/");
@@ -48,7 +51,18 @@ async function putTag(inputs: TagInputs): Promise<void> {
       ? `Basic ${Buffer.from(`${inputs.username}:${inputs.password}`).toString("base64")}`
       : undefined;
   let auth = basic;
+  // A registry can answer 5xx while another request writes the same repository (the
+  // distribution registry reads a half-written link file as "invalid checksum digest
+  // format"); such answers are retried a bounded number of times.
   const call = async (url: string, init: RequestInit): Promise<Response> => {
+    let response = await callOnce(url, init);
+    for (let attempt = 1; attempt < RETRIES && response.status >= 500; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
+      response = await callOnce(url, init);
+    }
+    return response;
+  };
+  const callOnce = async (url: string, init: RequestInit): Promise<Response> => {
     const headers = new Headers(init.headers);
     if (auth) headers.set("Authorization", auth);
     let response = await fetch(url, { ...init, headers });

@@ -22,8 +22,13 @@ export const LOCAL_PASSPHRASE = "pyfleet-local-only";
 export interface LocalEnv {
   /** Environment for Pulumi and docker commands (PATH, DOCKER_HOST, DOCKER_CONFIG, ...). */
   env: Record<string, string>;
-  /** Registry `host:port`. */
+  /** Registry `127.0.0.1:port`, the address to reach it by. */
   registry: string;
+  /**
+   * The same registry as stacks name it, `localhost:port`: the committed stacks and the policy
+   * pack's allowedRegistries use that name, and BuildKit trusts both.
+   */
+  registryName: string;
   /** Base image for the pip flavour. */
   basePython: string;
   /** Base image for the conda runtime. */
@@ -169,6 +174,7 @@ export async function startLocalEnv(): Promise<LocalEnv> {
   return {
     env,
     registry: infra["PYFLEET_REGISTRY"]!,
+    registryName: infra["PYFLEET_REGISTRY"]!.replace(/^127\.0\.0\.1:/, "localhost:"),
     basePython: infra["PYFLEET_BASE_PYTHON"]!,
     baseDebian: infra["PYFLEET_BASE_DEBIAN"]!,
     builder: infra["PYFLEET_BUILDER"]!,
@@ -241,7 +247,7 @@ function deepMerge(
 /** The overrides that point a stack at the local environment. */
 export function localOverrides(local: LocalEnv, renderDir: string): Record<string, unknown> {
   return {
-    "pyfleet:registry": `${local.registry}/pyfleet`,
+    "pyfleet:registry": `${local.registryName}/pyfleet`,
     "pyfleet:renderDir": renderDir,
     "pyfleet:build": {
       builder: local.builder,

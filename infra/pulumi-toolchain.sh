@@ -71,6 +71,23 @@ k8s_provider_version() {
   esac
 }
 
+# The CLI built for an @pulumi/pulumi version. Newer CLIs (3.276.0 seen) start a Node.js
+# policy pack only through the Node.js language host (`pulumi-language-nodejs`), whose module
+# the Go proxy does not serve, so they cannot run the policy pack here; CLI 3.248.0 still
+# falls back to the `pulumi-analyzer-policy-nodejs` launcher in infra/bin. The Automation API
+# of the newer SDK drives the 3.248.0 CLI unchanged. Set PYFLEET_PULUMI_CLI_VERSION to build
+# another CLI (for example the SDK's own version, where a language host is installed).
+cli_version() {
+  if [[ -n ${PYFLEET_PULUMI_CLI_VERSION:-} ]]; then
+    echo "$PYFLEET_PULUMI_CLI_VERSION"
+    return
+  fi
+  case "$1" in
+  3.276.0) echo 3.248.0 ;;
+  *) echo "$1" ;;
+  esac
+}
+
 # docker-build 0.0.22 pins pulumi-java v1.29.0 and pulumi-language-dotnet v3.107.0,
 # which the proxy does not hold. The provider imports them only for the C#/Java
 # package metadata in its schema. The nearest versions it holds need a newer
@@ -153,6 +170,8 @@ read -r pulumi_version k8s_version docker_build_version < <(
     console.log(out.join(" "));
   ' "$lockfile"
 )
+sdk_version=$pulumi_version
+pulumi_version=$(cli_version "$sdk_version")
 for v in "$pulumi_version" "$k8s_version" "$docker_build_version"; do
   [[ $v =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "unexpected version '$v' in $lockfile"
 done
@@ -188,6 +207,7 @@ is_warm() {
 if [[ $mode == versions ]]; then
   printf '%s\n' \
     "PULUMI_VERSION=$pulumi_version" \
+    "PULUMI_SDK_VERSION=$sdk_version" \
     "KUBERNETES_VERSION=$k8s_version" \
     "KUBERNETES_PROVIDER_MODULE_VERSION=$k8s_module_version" \
     "DOCKER_BUILD_VERSION=$docker_build_version" \

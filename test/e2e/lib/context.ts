@@ -116,7 +116,7 @@ export function createContext(
         stack,
         file,
         {
-          "pyfleet:registry": `${local.registry}/pyfleet`,
+          "pyfleet:registry": `${local.registryName}/pyfleet`,
           "pyfleet:renderDir": path.join(project, "rendered", stack),
           ...pipOnly,
           ...extra,

@@ -12,7 +12,12 @@ const MANIFEST_TYPES = [
  * undefined for a repository elsewhere, which then resolves to nothing.
  */
 function repositoryName(registry: string, repository: string): string | undefined {
-  return repository.startsWith(`${registry}/`) ? repository.slice(registry.length + 1) : undefined;
+  // The stacks name the loopback registry localhost:<port>; the harness reaches it by address.
+  const loopback = (host: string) => host.replace(/^localhost:/, "127.0.0.1:");
+  const [host, ...rest] = repository.split("/");
+  return loopback(host ?? "") === loopback(registry) && rest.length > 0
+    ? rest.join("/")
+    : undefined;
 }
 
 /** HTTP status of the registry's `/v2/` (0 when it does not answer). */

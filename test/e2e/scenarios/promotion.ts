@@ -63,7 +63,7 @@ export const promotion: Scenario = {
         );
       }
     }
-    const stray = `${local.registry}/pyfleet/vectors@sha256:${"0".repeat(64)}`;
+    const stray = `${local.registryName}/pyfleet/vectors@sha256:${"0".repeat(64)}`;
     const config = ctx.promoteConfig("prod", { "pyfleet:images": { pins: { vectors: stray } } });
     const run = await pulumi.run("prod guard", ["preview", "prod", "--config-file", config]);
     recorder.check(promotionGuarded, "prod refuses a digest staging does not run", {

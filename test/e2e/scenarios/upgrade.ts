@@ -31,12 +31,13 @@ const STACKS = ["dev", "staging"] as const;
 
 /** Writes each stack's config from the tree now in `project`, as its own version reads it. */
 function writeConfigs(ctx: Context, dir: string, project: string): Record<string, string> {
-  const registry = `${ctx.local.registry}/pyfleet-upgrade`;
+  // Under pyfleet/ so the policy pack's allowedRegistries admit it; apart from the main run's.
+  const registry = `${ctx.local.registryName}/pyfleet/upgrade`;
   const pipOnly = { "pyfleet:apps": { [CONDA_APP]: { enabled: false } } };
   const files: Record<string, string> = {};
   for (const stack of STACKS) {
     files[stack] = path.join(dir, "config", `${stack}.yaml`);
-    const renderDir = path.join(dir, "rendered", stack);
+    const renderDir = path.join(project, "rendered", stack);
     const overrides =
       stack === "dev"
         ? { ...ctx.overrides, "pyfleet:renderDir": renderDir }
