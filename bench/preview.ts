@@ -48,7 +48,8 @@ function main(): void {
       const overlay = path.join(work, `Pulumi.dev-${n}.yaml`);
       writeOverlayConfig("dev", overlay, {
         "pyfleet:catalogue": writeBenchCatalogue(ROOT, n),
-        "pyfleet:renderDir": path.join(work, `rendered-${n}`),
+        // Rendered manifests must stay in the repository (rendered/ is ignored by git).
+        "pyfleet:renderDir": path.join(ROOT, "rendered", `bench-preview-${n}`),
       });
       overlays.set(n, overlay);
     }
