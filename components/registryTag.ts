@@ -51,17 +51,6 @@ async function putTag(inputs: TagInputs): Promise<void> {
       ? `Basic ${Buffer.from(`${inputs.username}:${inputs.password}`).toString("base64")}`
       : undefined;
   let auth = basic;
-  // A registry can answer 5xx while another request writes the same repository (the
-  // distribution registry reads a half-written link file as "invalid checksum digest
-  // format"); such answers are retried a bounded number of times.
-  const call = async (url: string, init: RequestInit): Promise<Response> => {
-    let response = await callOnce(url, init);
-    for (let attempt = 1; attempt < RETRIES && response.status >= 500; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
-      response = await callOnce(url, init);
-    }
-    return response;
-  };
   const callOnce = async (url: string, init: RequestInit): Promise<Response> => {
     const headers = new Headers(init.headers);
     if (auth) headers.set("Authorization", auth);
@@ -82,6 +71,17 @@ async function putTag(inputs: TagInputs): Promise<void> {
       auth = `Bearer ${token.token ?? token.access_token ?? ""}`;
       headers.set("Authorization", auth);
       response = await fetch(url, { ...init, headers });
+    }
+    return response;
+  };
+  // A registry can answer 5xx while another request writes the same repository (the
+  // distribution registry reads a half-written link file as "invalid checksum digest
+  // format"); such answers are retried a bounded number of times.
+  const call = async (url: string, init: RequestInit): Promise<Response> => {
+    let response = await callOnce(url, init);
+    for (let attempt = 1; attempt < RETRIES && response.status >= 500; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
+      response = await callOnce(url, init);
     }
     return response;
   };
