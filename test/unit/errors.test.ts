@@ -1,14 +1,20 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 
 const ROOT = path.resolve(__dirname, "..", "..");
+
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
 
 /** Local settings with two problems, as a user might write them. */
 function badLocalSettings(): string {
   const dir = mkdtempSync(path.join(tmpdir(), "pyfleet-errors-"));
+  made.push(dir);
   const file = path.join(dir, "local.yaml");
   writeFileSync(
     file,
