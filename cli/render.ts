@@ -20,7 +20,7 @@ import { stackApps } from "./stackState";
 
 const ROOT = path.resolve(__dirname, "..");
 /** Keys whose absence makes the program render instead of deploying. */
-const CLUSTER_KEYS = ["pyfleet:kubeconfig", "pyfleet:kubeContext"];
+const CLUSTER_KEYS = ["pyfleet:kubeconfig", "pyfleet:kubeconfigPath", "pyfleet:kubeContext"];
 /** File the manifests go to, inside the stack's render folder. */
 export const MANIFESTS_FILE = "manifests.yaml";
 

@@ -38,7 +38,16 @@ export function kubernetesProvider(
         opts,
       );
     case "context":
-      return new k8s.Provider(name, { context: target.context }, opts);
+      // The provider takes a kubeconfig file's path as well as its contents; without one it
+      // reads $KUBECONFIG or ~/.kube/config, as kubectl does.
+      return new k8s.Provider(
+        name,
+        {
+          ...(target.context !== undefined ? { context: target.context } : {}),
+          ...(target.kubeconfigPath !== undefined ? { kubeconfig: target.kubeconfigPath } : {}),
+        },
+        opts,
+      );
   }
 }
 

@@ -285,10 +285,17 @@ function unreadSettings(input: ConsistencyInput): string[] {
       }
     }
   }
+  if (config.kubeconfig !== undefined && config.kubeconfigPath !== undefined) {
+    problems.push(
+      `pyfleet:kubeconfigPath: ${settings.stack} also sets the secret pyfleet:kubeconfig, and only ` +
+        "one kubeconfig can apply; remove one of them (pyfleet:kubeconfigPath names a file, " +
+        "pyfleet:kubeconfig holds the file's contents)",
+    );
+  }
   if (config.renderDir !== undefined && settings.cluster.mode !== "render") {
     problems.push(
-      `pyfleet:renderDir: ${settings.stack} deploys to a cluster (pyfleet:kubeconfig or ` +
-        "pyfleet:kubeContext), so manifests are never rendered there; remove renderDir, or the " +
+      `pyfleet:renderDir: ${settings.stack} deploys to a cluster (pyfleet:kubeconfig, ` +
+        "pyfleet:kubeconfigPath or pyfleet:kubeContext), so manifests are never rendered there; remove renderDir, or the " +
         "cluster settings to render (npm run render renders any stack without them)",
     );
   }

@@ -347,8 +347,12 @@ function resolveCluster(stack: string, config: StackConfig): ClusterTarget {
   if (config.kubeconfig !== undefined) {
     return { mode: "kubeconfig", ...(config.kubeContext ? { context: config.kubeContext } : {}) };
   }
-  if (config.kubeContext !== undefined) {
-    return { mode: "context", context: config.kubeContext };
+  if (config.kubeContext !== undefined || config.kubeconfigPath !== undefined) {
+    return {
+      mode: "context",
+      ...(config.kubeContext !== undefined ? { context: config.kubeContext } : {}),
+      ...(config.kubeconfigPath !== undefined ? { kubeconfigPath: config.kubeconfigPath } : {}),
+    };
   }
   return { mode: "render", directory: config.renderDir ?? `rendered/${stack}` };
 }

@@ -198,7 +198,7 @@ export interface RegistrySettings {
 export type ClusterTarget =
   | { mode: "render"; directory: string }
   | { mode: "kubeconfig"; context?: string }
-  | { mode: "context"; context: string };
+  | { mode: "context"; context?: string; kubeconfigPath?: string };
 
 /** Stack-wide image build settings. */
 export interface BuildSettings {

@@ -544,9 +544,20 @@ describe("half-given settings and settings the stack never reads", () => {
     ]);
   });
 
+  it("a kubeconfig both as a secret and as a file", () => {
+    expect(
+      problemsOf({
+        config: { kubeconfig: "apiVersion: v1", kubeconfigPath: "/etc/rancher/k3s/k3s.yaml" },
+        secretKeys: ["kubeconfig"],
+      }),
+    ).toEqual([
+      "pyfleet:kubeconfigPath: dev also sets the secret pyfleet:kubeconfig, and only one kubeconfig can apply; remove one of them (pyfleet:kubeconfigPath names a file, pyfleet:kubeconfig holds the file's contents)",
+    ]);
+  });
+
   it("a render directory in a stack that deploys to a cluster", () => {
     expect(problemsOf({ config: { kubeContext: "k3s", renderDir: "out" } })).toEqual([
-      "pyfleet:renderDir: dev deploys to a cluster (pyfleet:kubeconfig or pyfleet:kubeContext), so manifests are never rendered there; remove renderDir, or the cluster settings to render (npm run render renders any stack without them)",
+      "pyfleet:renderDir: dev deploys to a cluster (pyfleet:kubeconfig, pyfleet:kubeconfigPath or pyfleet:kubeContext), so manifests are never rendered there; remove renderDir, or the cluster settings to render (npm run render renders any stack without them)",
     ]);
   });
 });

@@ -155,6 +155,13 @@ describe("overrides", () => {
         sources({ config: { kubeconfig: "apiVersion: v1" }, secretKeys: ["kubeconfig"] }),
       ).cluster,
     ).toEqual({ mode: "kubeconfig" });
+    expect(
+      resolveSettings(sources({ config: { kubeconfigPath: "/etc/rancher/k3s/k3s.yaml" } })).cluster,
+    ).toEqual({ mode: "context", kubeconfigPath: "/etc/rancher/k3s/k3s.yaml" });
+    expect(
+      resolveSettings(sources({ config: { kubeconfigPath: "k.yaml", kubeContext: "k3s" } }))
+        .cluster,
+    ).toEqual({ mode: "context", context: "k3s", kubeconfigPath: "k.yaml" });
   });
 
   it("pins digests for rollback when promoting", () => {
