@@ -17,6 +17,7 @@ import {
   networkPolicySpec,
   pdbSpec,
   serviceSpec,
+  deploymentIgnoresReplicas,
 } from "../model/workload";
 
 /** Arguments of {@link PythonApp}. */
@@ -35,6 +36,8 @@ export interface PythonAppArgs {
   secretEnv?: pulumi.Input<Record<string, string>>;
   /** Whether Secret objects are created; false in render mode. @default true */
   createSecrets?: boolean;
+  /** Whether the objects go to a live cluster (false in render mode). @default true */
+  live?: boolean;
   /** Image pull secret name. @default none */
   pullSecretName?: pulumi.Input<string>;
   /** Seconds Pulumi waits for the Deployment; must exceed `rollout.progressDeadlineSeconds`. */
@@ -69,6 +72,7 @@ export class PythonApp extends pulumi.ComponentResource {
       );
     }
     const createSecrets = args.createSecrets ?? true;
+    const live = args.live ?? true;
     const labels = appLabels(app, environment);
     const meta = (extra?: { annotations?: Record<string, string> }) => ({
       namespace: args.namespace,
@@ -144,10 +148,12 @@ export class PythonApp extends pulumi.ComponentResource {
           ...(secretRef !== undefined ? { secretName: secretRef } : {}),
           ...(args.pullSecretName !== undefined ? { pullSecretName: args.pullSecretName } : {}),
           claimNames,
+          live,
         }),
       },
       {
         ...child,
+        ...(deploymentIgnoresReplicas(app, live) ? { ignoreChanges: ["spec.replicas"] } : {}),
         customTimeouts: {
           create: `${args.awaitTimeoutSeconds}s`,
           update: `${args.awaitTimeoutSeconds}s`,

@@ -161,6 +161,27 @@ export interface WorkloadRefs {
   pullSecretName?: pulumi.Input<string>;
   /** PVC name by volume name. */
   claimNames?: Record<string, pulumi.Input<string>>;
+  /**
+   * Whether the program applies the Deployment to a live cluster itself (else the manifests
+   * are rendered for another tool to apply). Decides `spec.replicas` under an HPA, see
+   * {@link deploymentIgnoresReplicas}. @default false
+   */
+  live?: boolean;
+}
+
+/**
+ * Whether the Deployment starts at the HPA's minimum and then leaves `spec.replicas` to the
+ * autoscaler: on a live cluster with an HPA. The program sets `ignoreChanges:
+ * ["spec.replicas"]` there, and the kubernetes provider leaves the field to the autoscaler
+ * once it has scaled (server-side apply ownership); so `up` waits for the minimum, and an
+ * update never resets a scaled count. Rendered manifests leave the field out instead, as
+ * kube-score asks: whoever applies them would otherwise reset the count on every apply.
+ */
+export function deploymentIgnoresReplicas(
+  app: Pick<AppSettings, "autoscaling">,
+  live: boolean,
+): boolean {
+  return app.autoscaling.enabled && live;
 }
 
 /** The Deployment spec of one app. */
@@ -203,8 +224,11 @@ export function deploymentSpec(
   }
 
   return {
-    // With an HPA the autoscaler owns the count; Pulumi would otherwise reset it on every up.
-    ...(app.autoscaling.enabled ? {} : { replicas }),
+    // With an HPA: the count to start at on a live cluster, else left out
+    // (deploymentIgnoresReplicas).
+    ...(!app.autoscaling.enabled || deploymentIgnoresReplicas(app, refs.live ?? false)
+      ? { replicas }
+      : {}),
     selector: { matchLabels: selector },
     strategy: { type: "RollingUpdate", rollingUpdate: { ...ROLLING_UPDATE } },
     minReadySeconds: rollout.minReadySeconds,

@@ -232,6 +232,26 @@ describe("PythonApp", () => {
     });
   });
 
+  it("with an HPA, starts a live Deployment at the HPA's minimum and renders none", async () => {
+    const scaled = {
+      ...vectors,
+      autoscaling: { ...vectors.autoscaling, enabled: true, minReplicas: 3, maxReplicas: 6 },
+    };
+    new PythonApp("scaled-live", appArgs({ ...scaled, name: "scaled-live" }));
+    new PythonApp("scaled-render", appArgs({ ...scaled, name: "scaled-render" }, { live: false }));
+    new PythonApp("fixed", appArgs({ ...vectors, name: "fixed", replicas: 2 }, { live: false }));
+    await settle(recorded);
+    const spec = (name: string) =>
+      ofType(recorded, "kubernetes:apps/v1:Deployment").find((r) => r.name === name)!.inputs[
+        "spec"
+      ] as { replicas?: number };
+    // up waits for the minimum; the program ignores later changes (the HPA owns the count).
+    expect(spec("scaled-live").replicas).toBe(3);
+    // Whoever applies rendered manifests would reset the count on every apply.
+    expect(spec("scaled-render")).not.toHaveProperty("replicas");
+    expect(spec("fixed").replicas).toBe(2);
+  });
+
   it("refuses an await timeout that does not exceed the progress deadline", () => {
     expect(() => new PythonApp("slow", appArgs(vectors, { awaitTimeoutSeconds: 100 }))).toThrow(
       "awaitTimeoutSeconds (100) must exceed progressDeadlineSeconds (180) so Kubernetes reports the failure first",
