@@ -70,6 +70,8 @@ async function compose(): Promise<Record<string, unknown>> {
       name: settings.namespace,
       environment: settings.environment,
       createSecrets: !render,
+      // The claims outlive the stack (PythonApp retains them); so must the namespace holding them.
+      retainOnDelete: settings.apps.some((app) => app.volumes.length > 0),
       ...(credentials ? { pullCredentials: { ...credentials, server: credentials.address } } : {}),
     },
     k8s,
@@ -96,6 +98,7 @@ async function compose(): Promise<Record<string, unknown>> {
         rollout: settings.rollout,
         image: release.image,
         createSecrets: !render,
+        live: !render,
         ...(loaded.appSecrets[app.name] ? { secretEnv: loaded.appSecrets[app.name] } : {}),
         ...(namespace.pullSecretName ? { pullSecretName: namespace.pullSecretName } : {}),
         awaitTimeoutSeconds: awaitTimeoutSeconds(settings),

@@ -35,6 +35,12 @@ export interface AppNamespaceArgs {
   pullCredentials?: PullCredentials;
   /** Whether Secret objects may be created (false in render mode, where files are plain text). @default true */
   createSecrets?: boolean;
+  /**
+   * Keep the namespace when the stack is destroyed. Set when it holds claims kept on purpose:
+   * deleting a namespace deletes every claim in it, and local-path then deletes their data.
+   * @default false
+   */
+  retainOnDelete?: boolean;
 }
 
 /** Namespace, default-deny NetworkPolicy and optional pull secret. */
@@ -65,7 +71,7 @@ export class AppNamespace extends pulumi.ComponentResource {
           },
         },
       },
-      { parent: this },
+      { parent: this, ...(args.retainOnDelete ? { retainOnDelete: true } : {}) },
     );
     new k8s.networking.v1.NetworkPolicy(
       `${name}-default-deny`,
