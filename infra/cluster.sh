@@ -7,6 +7,7 @@
 # Usage:
 #   infra/cluster.sh start  [--state-dir DIR]   build what is missing, start; last stdout
 #                                               lines = KUBECONFIG=<path> and PYFLEET_INGRESS=<url>
+#                                               (after PYFLEET_CLUSTER_BUSYBOX=<image>)
 #   infra/cluster.sh stop   [--state-dir DIR]   stop every process by pid, restore host
 #                                               sysctls, remove the netns, mounts and run state
 #   infra/cluster.sh status [--state-dir DIR]   print what runs (exit 1 if nothing does)
@@ -212,7 +213,14 @@ port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 readonly DAEMONS=(etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy
   kube-router bridge-registry-in bridge-registry-out bridge-api-in bridge-api-out bridge-ingress-in bridge-ingress-out)
 
+# The busybox image made from Debian's busybox-static: local-path's helper pods, and
+# a small image for probe pods (printed by `env` as PYFLEET_CLUSTER_BUSYBOX).
+busybox_ref() {
+  echo "pyfleet.local/busybox:$(dpkg-query -W -f='${Version}' busybox-static | tr -c 'A-Za-z0-9_.\n-' '_')"
+}
+
 print_env() {
+  echo "PYFLEET_CLUSTER_BUSYBOX=$(busybox_ref)"
   echo "KUBECONFIG=$kubeconfig"
   echo "PYFLEET_INGRESS=http://127.0.0.1:$ingress_port"
 }
@@ -580,7 +588,7 @@ cluster_start() {
   traefik_image=pyfleet.local/traefik:$(ver traefik)
   metrics_image=pyfleet.local/metrics-server:$(ver metrics)
   local_path_image=pyfleet.local/local-path-provisioner:$(ver local-path)
-  busybox_image=pyfleet.local/busybox:$(dpkg-query -W -f='${Version}' busybox-static | tr -c 'A-Za-z0-9_.\n-' '_')
+  busybox_image=$(busybox_ref)
   kubectl=$b_k8s/kubectl
 
   local all=0 d

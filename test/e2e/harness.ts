@@ -6,33 +6,54 @@
  *
  *   npm run e2e            (writes reports/e2e.json; prints `e2e: N passed, N failed`)
  *   PYFLEET_E2E_ONLY=engine,preview npm run e2e     (a subset, for working on a scenario)
+ *   PYFLEET_E2E_TARGETS=render npm run e2e          (render mode only; default render,cluster)
  *
- * The scenarios (test/e2e/scenarios/) run in order; a scenario that throws ends the run with a
- * failed check. Every process started on the way is stopped by its pid at the end, also when
- * a scenario fails or the harness is interrupted.
+ * Two passes, each on its own project copy and backend: render mode (manifests written to
+ * folders) runs test/e2e/scenarios/index.ts; cluster mode runs the cluster scenarios against
+ * the local k3s-shaped cluster (infra/cluster.sh, started here when it is not running). A
+ * scenario that throws ends its pass with a failed check. Every process started on the way is
+ * stopped by its pid at the end, also when a scenario fails or the harness is interrupted.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { clusterUnsupported, startCluster } from "../../infra/cluster";
 import { ROOT, startLocalEnv } from "../../infra/localEnv";
 import { scenarioCompleted } from "./checks";
 import { createContext } from "./lib/context";
 import { Processes } from "./lib/processes";
 import { Recorder } from "./lib/recorder";
+import type { Scenario } from "./lib/context";
 import { SCENARIOS } from "./scenarios";
+import { CLUSTER_SCENARIOS } from "./scenarios/cluster";
 
-function selected(): typeof SCENARIOS {
+const TARGETS = ["render", "cluster"] as const;
+
+function targets(): (typeof TARGETS)[number][] {
+  const raw = process.env["PYFLEET_E2E_TARGETS"] ?? TARGETS.join(",");
+  const names = raw.split(",").map((n) => n.trim());
+  const unknown = names.filter((n) => !(TARGETS as readonly string[]).includes(n));
+  if (unknown.length > 0) {
+    throw new Error(
+      `PYFLEET_E2E_TARGETS names unknown targets: ${unknown.join(", ")}; known: ${TARGETS.join(", ")}`,
+    );
+  }
+  return TARGETS.filter((t) => names.includes(t));
+}
+
+function selected(all: readonly Scenario[]): readonly Scenario[] {
   const only = process.env["PYFLEET_E2E_ONLY"];
-  if (!only) return SCENARIOS;
+  if (!only) return all;
   const names = only.split(",").map((n) => n.trim());
-  const unknown = names.filter((n) => !SCENARIOS.some((s) => s.name === n));
+  const known = [...SCENARIOS, ...CLUSTER_SCENARIOS];
+  const unknown = names.filter((n) => !known.some((s) => s.name === n));
   if (unknown.length > 0) {
     throw new Error(
       `PYFLEET_E2E_ONLY names unknown scenarios: ${unknown.join(", ")}; ` +
-        `known: ${SCENARIOS.map((s) => s.name).join(", ")}`,
+        `known: ${known.map((s) => s.name).join(", ")}`,
     );
   }
-  return SCENARIOS.filter((s) => names.includes(s.name));
+  return all.filter((s) => names.includes(s.name));
 }
 
 async function main(): Promise<number> {
@@ -41,18 +62,52 @@ async function main(): Promise<number> {
   processes.stopOnSignals();
   const work = mkdtempSync(path.join(tmpdir(), "pyfleet-e2e-"));
   processes.onCleanup("work folder", () => rmSync(work, { recursive: true, force: true }));
-  const scenarios = selected();
+  const wanted = targets();
+  const reports = path.join(ROOT, "reports", "e2e");
   let current = "start of the local engine";
   try {
     const setupStart = Date.now();
     const local = await startLocalEnv();
     processes.onCleanup("local engine", () => local.stop());
     recorder.figure("setup_seconds", Math.round((Date.now() - setupStart) / 1000));
-    current = "setup of the project copy";
-    const ctx = createContext(local, work, path.join(ROOT, "reports", "e2e"), processes, recorder);
-    for (const scenario of scenarios) {
-      current = scenario.name;
-      await scenario.run(ctx);
+    if (wanted.includes("render")) {
+      current = "setup of the project copy";
+      const ctx = createContext(local, path.join(work, "render"), reports, processes, recorder);
+      try {
+        for (const scenario of selected(SCENARIOS)) {
+          current = scenario.name;
+          await scenario.run(ctx);
+        }
+      } catch (error) {
+        recorder.check(scenarioCompleted, "render pass ran to the end", {
+          scenario: current,
+          error,
+        });
+      }
+    }
+    const clusterScenarios = selected(CLUSTER_SCENARIOS);
+    if (wanted.includes("cluster") && clusterScenarios.length > 0) {
+      current = "start of the local cluster";
+      const why = clusterUnsupported();
+      if (why !== undefined)
+        throw new Error(`${why}; run with PYFLEET_E2E_TARGETS=render to leave it out`);
+      const clusterStart = Date.now();
+      const cluster = startCluster(local.registry);
+      processes.onCleanup("local cluster", () => cluster.stop());
+      recorder.figure("cluster_start_seconds", Math.round((Date.now() - clusterStart) / 1000));
+      current = "setup of the cluster project copy";
+      const ctx = createContext(
+        local,
+        path.join(work, "cluster"),
+        path.join(reports, "cluster"),
+        processes,
+        recorder,
+        cluster,
+      );
+      for (const scenario of clusterScenarios) {
+        current = scenario.name;
+        await scenario.run(ctx);
+      }
     }
   } catch (error) {
     recorder.check(scenarioCompleted, "harness ran to the end", { scenario: current, error });

@@ -615,6 +615,284 @@ cover({
   ],
 });
 
+const rollout = {
+  replicas: 2,
+  readyReplicas: 2,
+  updatedReplicas: 2,
+  observed: true,
+  pods: [
+    { name: "vectors-1", ready: true, started: true, restarts: 0 },
+    { name: "vectors-2", ready: true, started: true, restarts: 0 },
+  ],
+};
+cover({
+  check: checks.rolloutReady,
+  pass: rollout,
+  broken: [
+    {
+      why: "a replica is not ready",
+      observation: { ...rollout, readyReplicas: 1 },
+      message: /1 ready and 2 updated of 2 replicas/,
+    },
+    {
+      why: "a probe failed and the container restarted",
+      observation: {
+        ...rollout,
+        pods: [rollout.pods[0]!, { ...rollout.pods[1]!, restarts: 2 }],
+      },
+      message: /vectors-2 restarted 2 times/,
+    },
+    {
+      why: "the controller lags behind",
+      observation: { ...rollout, observed: false },
+      message: /not observed the latest generation/,
+    },
+  ],
+});
+
+cover({
+  check: checks.answers200,
+  pass: { via: "ingress vectors.dev.localhost/health", status: 200, text: "{}" },
+  broken: [
+    {
+      why: "Traefik has no route",
+      observation: {
+        via: "ingress vectors.dev.localhost/health",
+        status: 404,
+        text: "404 page not found",
+      },
+      message: /status 404 \(404 page not found\)/,
+    },
+  ],
+});
+
+const hardened = {
+  namespaceLabels: { "pod-security.kubernetes.io/enforce": "restricted" },
+  imageUid: 10001,
+  securityContext: { runAsUser: 10001, runAsNonRoot: true, readOnlyRootFilesystem: true },
+  exec: { status: 0, stdout: "10001\nread-only\n" },
+};
+cover({
+  check: checks.podHardened,
+  pass: hardened,
+  broken: [
+    {
+      why: "the namespace only warns",
+      observation: {
+        ...hardened,
+        namespaceLabels: { "pod-security.kubernetes.io/warn": "restricted" },
+      },
+      message: /enforce label is missing/,
+    },
+    {
+      why: "the container runs as another uid",
+      observation: { ...hardened, exec: { status: 0, stdout: "0\nread-only\n" } },
+      message: /runs as uid 0, the image says 10001/,
+    },
+    {
+      why: "the root filesystem is writable",
+      observation: { ...hardened, exec: { status: 0, stdout: "10001\nwritable\n" } },
+      message: /gave "writable"/,
+    },
+  ],
+});
+
+const promotedPods = {
+  digest: D1,
+  imageIds: [`${REPO}@${D1}`, `${REPO}@${D1}`],
+  readyReplicas: 2,
+  minimum: 2,
+  spread: true,
+};
+cover({
+  check: checks.promotedPodsRun,
+  pass: promotedPods,
+  broken: [
+    {
+      why: "a pod runs another digest",
+      observation: { ...promotedPods, imageIds: [`${REPO}@${D1}`, `${REPO}@${D2}`] },
+      message: /pods run .*bbbb/,
+    },
+    {
+      why: "fewer replicas than the environment requires",
+      observation: { ...promotedPods, readyReplicas: 1 },
+      message: /1 ready, at least 2 required/,
+    },
+  ],
+});
+
+cover({
+  check: checks.hpaReadsMetrics,
+  pass: { utilizations: [3], scalingActive: "True", seconds: 45 },
+  broken: [
+    {
+      why: "metrics-server never answered",
+      observation: { utilizations: [], scalingActive: "False", seconds: undefined },
+      message: /never reported current metrics/,
+    },
+  ],
+});
+
+const evicted = { status: 0, text: 'pod "vectors-1" evicted' };
+const refusedEviction = {
+  status: 1,
+  text: "Cannot evict pod as it would violate the pod's disruption budget.",
+};
+cover({
+  check: checks.pdbEnforced,
+  pass: { first: evicted, second: refusedEviction },
+  broken: [
+    {
+      why: "the second eviction went through",
+      observation: { first: evicted, second: evicted },
+      message: /the budget is not in force/,
+    },
+    {
+      why: "the first was refused already",
+      observation: { first: refusedEviction, second: refusedEviction },
+      message: /first eviction was refused/,
+    },
+  ],
+});
+
+cover({
+  check: checks.claimsBound,
+  pass: {
+    claims: [{ name: "vectors-vector-data-1a2b3c4d", phase: "Bound", storageClass: "local-path" }],
+    expected: 1,
+  },
+  broken: [
+    {
+      why: "the claim waits for a volume",
+      observation: {
+        claims: [
+          { name: "vectors-vector-data-1a2b3c4d", phase: "Pending", storageClass: "local-path" },
+        ],
+        expected: 1,
+      },
+      message: /is Pending/,
+    },
+  ],
+});
+
+cover({
+  check: checks.networkPolicyEnforced,
+  pass: { log: "wget: can't connect to remote host: Connection refused\napp rc=1\ncontrol rc=0\n" },
+  broken: [
+    {
+      why: "the app answered the other namespace",
+      observation: { log: "app rc=0\ncontrol rc=0\n" },
+      message: /answered a pod of another namespace/,
+    },
+    {
+      why: "the probe pod has no network at all",
+      observation: { log: "app rc=1\ncontrol rc=1\n" },
+      message: /could not reach Traefik either/,
+    },
+  ],
+});
+
+cover({
+  check: checks.admissionRefuses,
+  pass: {
+    run: failed(
+      'Error from server (Forbidden): pods "loosened" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false',
+    ),
+  },
+  broken: [
+    {
+      why: "the pod was admitted",
+      observation: { run: ok("pod/loosened created (server dry run)") },
+      message: /was admitted/,
+    },
+    {
+      why: "it was refused for a typo",
+      observation: { run: failed("error: unable to decode") },
+      message: /refused for another reason/,
+    },
+  ],
+});
+
+const brokenRelease = {
+  run: {
+    ...failed("kubernetes:apps/v1:Deployment vectors updating failed: Deployment is not ready"),
+    seconds: 75,
+  },
+  deadlineSeconds: 60,
+  marginSeconds: 60,
+  resourceSeconds: 120,
+  polls: Array.from({ length: 150 }, () => 200),
+};
+cover({
+  check: checks.brokenReleaseFails,
+  pass: brokenRelease,
+  broken: [
+    {
+      why: "up succeeded",
+      observation: { ...brokenRelease, run: ok() },
+      message: /up succeeded/,
+    },
+    {
+      why: "the Deployment waited past the deadline and margin",
+      observation: { ...brokenRelease, resourceSeconds: 600 },
+      message: /failed after 600s, more than 120s/,
+    },
+  ],
+});
+cover({
+  check: checks.previousKeepsServing,
+  pass: brokenRelease,
+  broken: [
+    {
+      why: "the app failed answers during the rollout",
+      observation: { ...brokenRelease, polls: [200, 200, 502, 200, 200, 0] },
+      message: /2 of 6 polls did not answer 200: 502, 0/,
+    },
+  ],
+});
+
+const destroyed = {
+  objects: ["PersistentVolumeClaim/pyfleet-dev/vectors-vector-data-85e84103"],
+  namespaces: ["pyfleet-dev"],
+  retained: ["pyfleet-dev", "vectors-vector-data"],
+};
+cover({
+  check: checks.nothingLeft,
+  pass: destroyed,
+  broken: [
+    {
+      why: "a Deployment outlived destroy",
+      observation: {
+        ...destroyed,
+        objects: [...destroyed.objects, "Deployment/pyfleet-dev/vectors-ab942d5f"],
+      },
+      message: /objects left: Deployment\/pyfleet-dev\/vectors-ab942d5f/,
+    },
+    {
+      why: "a claim was left that destroy did not name",
+      observation: { ...destroyed, retained: ["pyfleet-dev"] },
+      message: /objects left: PersistentVolumeClaim/,
+    },
+    {
+      why: "a namespace was left that destroy did not name",
+      observation: { ...destroyed, namespaces: ["pyfleet-staging"] },
+      message: /namespaces left: pyfleet-staging/,
+    },
+  ],
+});
+
+describe("retainedBy", () => {
+  it("reads the resources a destroy kept from its output", () => {
+    const output = [
+      " -  kubernetes:core/v1:PersistentVolumeClaim vectors-vector-data deleting (0s)[retain] ",
+      " -  kubernetes:core/v1:PersistentVolumeClaim vectors-vector-data deleted (0.03s)[retain] ",
+      " -  kubernetes:core/v1:Namespace pyfleet-dev deleted (0.01s)[retain] ",
+      " -  kubernetes:apps/v1:Deployment vectors deleted (1.2s) ",
+    ].join("\n");
+    expect(checks.retainedBy(output)).toEqual(["vectors-vector-data", "pyfleet-dev"]);
+  });
+});
+
 describe("e2e checks", () => {
   for (const c of cases) {
     describe(c.check.id, () => {

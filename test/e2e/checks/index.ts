@@ -13,3 +13,4 @@ export * from "./codeOnly";
 export * from "./state";
 export * from "./upgrade";
 export * from "./completion";
+export * from "./cluster";

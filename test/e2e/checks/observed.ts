@@ -12,6 +12,8 @@ export interface AppOut {
   version?: string;
   /** Pushed tag references. */
   tags: string[];
+  /** The app's URL through its Ingress, when it has one. */
+  url?: string;
 }
 
 /** A finished command. */

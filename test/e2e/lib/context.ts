@@ -11,7 +11,9 @@ import {
   writeOverlayConfig,
   type LocalEnv,
 } from "../../../infra/localEnv";
+import { LOCAL_CLUSTER_APP_RESOURCES, type LocalCluster } from "../../../infra/cluster";
 import type { AppOut } from "../checks/observed";
+import { Kube } from "./kube";
 import { Pulumi } from "./pulumi";
 import type { Processes } from "./processes";
 import { copyProject } from "./project";
@@ -45,8 +47,10 @@ export interface Context {
   overrides: Record<string, unknown>;
   /** dev's stack config files: every app, the pip apps only, and a bad one. */
   config: { all: string; pip: string; bad: string };
-  /** Folder dev's manifests are rendered to. */
+  /** Folder dev's manifests are rendered to (render mode only). */
   renderDir: string;
+  /** The cluster the stacks deploy to; undefined in render mode. */
+  cluster?: { local: LocalCluster; kube: Kube };
   /** Writes a config file of a promoting stack (the pip apps only) and returns its path. */
   promoteConfig(stack: "staging" | "prod", extra?: Record<string, unknown>): string;
   /** What the scenarios learnt so far. */
@@ -58,13 +62,27 @@ export interface Context {
   };
 }
 
-/** Sets up the project copy, the backend and the config files of a run in `work`. */
+/** The stack settings that deploy to `cluster` instead of rendering. */
+function clusterOverrides(cluster: LocalCluster): Record<string, unknown> {
+  return {
+    "pyfleet:kubeContext": cluster.context,
+    "pyfleet:apps": Object.fromEntries(
+      PIP_APPS.map((app) => [app, { resources: LOCAL_CLUSTER_APP_RESOURCES }]),
+    ),
+  };
+}
+
+/**
+ * Sets up the project copy, the backend and the config files of a run in `work`: stacks
+ * render to folders, or, given a cluster, deploy to it.
+ */
 export function createContext(
   local: LocalEnv,
   work: string,
   reports: string,
   processes: Processes,
   recorder: Recorder,
+  cluster?: LocalCluster,
 ): Context {
   const project = path.join(work, "project");
   copyProject(ROOT, project, { withGit: true });
@@ -75,10 +93,15 @@ export function createContext(
     ...local.env,
     PULUMI_BACKEND_URL: `file://${state}`,
     PULUMI_CONFIG_PASSPHRASE: LOCAL_PASSPHRASE,
+    ...(cluster ? { KUBECONFIG: cluster.kubeconfig } : {}),
   };
   const renderDir = path.join(project, "rendered", "dev");
-  const overrides = localOverrides(local, renderDir);
-  const pipOnly = { "pyfleet:apps": { [CONDA_APP]: { enabled: false } } };
+  const target = cluster ? clusterOverrides(cluster) : {};
+  const overrides = withTarget(localOverrides(local, renderDir), target);
+  const pipOnly = withTarget(
+    { "pyfleet:apps": { [CONDA_APP]: { enabled: false } } },
+    cluster ? { "pyfleet:apps": target["pyfleet:apps"] } : {},
+  );
   const config = {
     all: path.join(work, "config", "all.yaml"),
     pip: path.join(work, "config", "pip.yaml"),
@@ -110,23 +133,43 @@ export function createContext(
     overrides,
     config,
     renderDir,
+    ...(cluster ? { cluster: { local: cluster, kube: new Kube(cluster, processes) } } : {}),
     promoteConfig(stack, extra = {}) {
       const file = path.join(work, "config", `${stack}-${Object.keys(extra).length}.yaml`);
       writeOverlayConfig(
         stack,
         file,
-        {
-          "pyfleet:registry": `${local.registryName}/pyfleet`,
-          "pyfleet:renderDir": path.join(project, "rendered", stack),
-          ...pipOnly,
-          ...extra,
-        },
+        withTarget(
+          {
+            "pyfleet:registry": `${local.registryName}/pyfleet`,
+            ...(cluster ? {} : { "pyfleet:renderDir": path.join(project, "rendered", stack) }),
+            ...pipOnly,
+          },
+          { ...target, ...extra },
+        ),
         project,
       );
       return file;
     },
     facts: { devApps: {}, coldUpSeconds: 0 },
   };
+}
+
+/** `base` with `target`'s keys on top: `pyfleet:apps` merged app by app, the rest replaced. */
+function withTarget(
+  base: Record<string, unknown>,
+  target: Record<string, unknown>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base, ...target };
+  const apps = (o: Record<string, unknown>) =>
+    (o["pyfleet:apps"] ?? {}) as Record<string, Record<string, unknown>>;
+  const merged: Record<string, Record<string, unknown>> = { ...apps(base) };
+  for (const [app, override] of Object.entries(apps(target))) {
+    merged[app] = { ...(merged[app] ?? {}), ...override };
+  }
+  if (Object.keys(merged).length > 0) out["pyfleet:apps"] = merged;
+  if (target["pyfleet:kubeContext"] !== undefined) delete out["pyfleet:renderDir"];
+  return out;
 }
 
 /** One step of the end-to-end run: observes the real engine and records checks. */

@@ -27,6 +27,8 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   /** Time limit, after which the process group is stopped. @default 1800 */
   timeoutSeconds?: number;
+  /** Text written to its standard input (else it reads nothing). */
+  input?: string;
 }
 
 const GRACE_MS = 10_000;
@@ -96,13 +98,14 @@ export class Processes {
         cwd: options.cwd,
         env: options.env ?? process.env,
         detached: true,
-        stdio: ["ignore", "pipe", "pipe"],
+        stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
       });
+      if (options.input !== undefined) child.stdin?.end(options.input);
       const stdout: Buffer[] = [];
       const stderr: Buffer[] = [];
       let note = "";
-      child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
-      child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+      child.stdout!.on("data", (chunk: Buffer) => stdout.push(chunk));
+      child.stderr!.on("data", (chunk: Buffer) => stderr.push(chunk));
       const pid = child.pid;
       if (pid !== undefined) this.running.set(pid, child);
       const limit = (options.timeoutSeconds ?? 1800) * 1000;

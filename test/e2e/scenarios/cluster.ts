@@ -1,0 +1,577 @@
+/**
+ * The whole flow against the local k3s-shaped cluster (infra/cluster.sh), every stack in
+ * cluster mode: dev's `up` waits for its rollouts through the kubernetes provider's own
+ * await, staging and prod run dev's digests with their HPA, PDB and claims working,
+ * NetworkPolicy and Pod Security admission are enforced by the real cluster, a broken
+ * release fails while the previous one keeps serving, and destroy leaves nothing behind.
+ */
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { parse as parseYaml } from "yaml";
+import { writeOverlayConfig } from "../../../infra/localEnv";
+import { DEFAULT_UID, AWAIT_MARGIN_SECONDS } from "../../../stacks/environments";
+import { minimumReplicas } from "../../../policy/vocabulary";
+import {
+  admissionRefuses,
+  answers200,
+  brokenReleaseFails,
+  claimsBound,
+  commandSucceeds,
+  hpaReadsMetrics,
+  networkPolicyEnforced,
+  nothingLeft,
+  pdbEnforced,
+  podHardened,
+  previousKeepsServing,
+  promotedPodsRun,
+  retainedBy,
+  rolloutReady,
+  type RolloutObservation,
+} from "../checks";
+import { PIP_APPS, type Context, type Scenario } from "../lib/context";
+import { pollWhile, type Kube, type KubeObject } from "../lib/kube";
+import { waitFor } from "../lib/processes";
+
+const STACKS = ["dev", "staging", "prod"] as const;
+type Stack = (typeof STACKS)[number];
+
+/** The namespace each stack deploys to (the committed default, `pyfleet-<stack>`). */
+function namespaceOf(stack: Stack): string {
+  return `pyfleet-${stack}`;
+}
+
+function kubeOf(ctx: Context): Kube {
+  if (!ctx.cluster) throw new Error("the cluster scenarios need a context with a cluster");
+  return ctx.cluster.kube;
+}
+
+/** Reads a nested field of a loosely typed object. */
+function field<T>(obj: unknown, ...keys: (string | number)[]): T | undefined {
+  let cur: unknown = obj;
+  for (const k of keys) {
+    if (cur === null || typeof cur !== "object") return undefined;
+    cur = (cur as Record<string | number, unknown>)[k];
+  }
+  return cur as T | undefined;
+}
+
+async function deploymentOf(
+  kube: Kube,
+  stack: Stack,
+  app: string,
+): Promise<KubeObject | undefined> {
+  const [d] = await kube.list("deployments", namespaceOf(stack), `app.kubernetes.io/name=${app}`);
+  return d;
+}
+
+/** The app's live pods (not terminating). */
+async function podsOf(kube: Kube, stack: Stack, app: string): Promise<KubeObject[]> {
+  const pods = await kube.list("pods", namespaceOf(stack), `app.kubernetes.io/name=${app}`);
+  return pods.filter((p) => p.metadata.deletionTimestamp === undefined);
+}
+
+const REVISION = "deployment.kubernetes.io/revision";
+
+/** The Deployment's status and the pods of its current ReplicaSet (its latest revision). */
+async function rolloutOf(kube: Kube, stack: Stack, app: string): Promise<RolloutObservation> {
+  const d = await deploymentOf(kube, stack, app);
+  const revision = field<string>(d, "metadata", "annotations", REVISION);
+  const sets = await kube.list("replicasets", namespaceOf(stack), `app.kubernetes.io/name=${app}`);
+  const current = sets.find(
+    (rs) => field<string>(rs, "metadata", "annotations", REVISION) === revision,
+  );
+  const hash = current?.metadata.labels?.["pod-template-hash"];
+  const pods = (await podsOf(kube, stack, app)).filter(
+    (p) => hash !== undefined && p.metadata.labels?.["pod-template-hash"] === hash,
+  );
+  return {
+    replicas: field<number>(d, "spec", "replicas") ?? 0,
+    readyReplicas: field<number>(d, "status", "readyReplicas") ?? 0,
+    updatedReplicas: field<number>(d, "status", "updatedReplicas") ?? 0,
+    observed:
+      d !== undefined && field<number>(d, "status", "observedGeneration") === d.metadata.generation,
+    pods: pods.map((p) => {
+      const cs = field<Record<string, unknown>[]>(p, "status", "containerStatuses") ?? [];
+      return {
+        name: p.metadata.name,
+        ready: cs.length > 0 && cs.every((c) => c["ready"] === true),
+        started: cs.length > 0 && cs.every((c) => c["started"] === true),
+        restarts: cs.reduce((n, c) => n + Number(c["restartCount"] ?? 0), 0),
+      };
+    }),
+  };
+}
+
+/** The app's readiness path and Service name, from what the cluster holds. */
+async function endpointsOf(
+  kube: Kube,
+  stack: Stack,
+  app: string,
+): Promise<{ path: string; service: string | undefined }> {
+  const d = await deploymentOf(kube, stack, app);
+  const path =
+    field<string>(
+      d,
+      "spec",
+      "template",
+      "spec",
+      "containers",
+      0,
+      "readinessProbe",
+      "httpGet",
+      "path",
+    ) ?? "/";
+  const [svc] = await kube.list("services", namespaceOf(stack), `app.kubernetes.io/name=${app}`);
+  return { path, service: svc?.metadata.name };
+}
+
+function hostOf(url: string | undefined): string {
+  return url ? new URL(url).host : "";
+}
+
+/** Seconds the provider took to create or update each Deployment, from the `up` output. */
+function timeToReady(output: string, app: string): number | undefined {
+  const m = new RegExp(`Deployment ${app} (?:created|updated) \\((\\d+(?:\\.\\d+)?)s\\)`).exec(
+    output,
+  );
+  return m ? Number(m[1]) : undefined;
+}
+
+/** `up` of dev on the cluster: Ready, answering, hardened. */
+export const clusterUpDev: Scenario = {
+  name: "cluster up dev",
+  async run(ctx) {
+    const kube = kubeOf(ctx);
+    const run = await ctx.pulumi.run("cluster up dev", [
+      "up",
+      "dev",
+      "--yes",
+      "--config-file",
+      ctx.config.pip,
+    ]);
+    ctx.recorder.figure("cluster_up_dev_seconds", Number(run.seconds.toFixed(1)));
+    ctx.recorder.check(
+      commandSucceeds,
+      "cluster: pulumi up of dev waits for every rollout and succeeds",
+      {
+        what: "up dev on the cluster",
+        run,
+      },
+    );
+    ctx.facts.devApps = run.status === 0 ? await ctx.pulumi.apps("dev", ctx.config.pip) : {};
+    const namespace = await kube.get("namespace", namespaceOf("dev"));
+    for (const app of PIP_APPS) {
+      const ready = timeToReady(run.output, app);
+      if (ready !== undefined) ctx.recorder.figure(`cluster_ready_seconds_${app}`, ready);
+      ctx.recorder.check(
+        rolloutReady,
+        `cluster dev: ${app} is Ready, its probes passing`,
+        await rolloutOf(kube, "dev", app),
+      );
+      const { path: health, service } = await endpointsOf(kube, "dev", app);
+      const host = hostOf(ctx.facts.devApps[app]?.url);
+      const viaIngress = await kube.viaIngress(host, health);
+      ctx.recorder.check(answers200, `cluster dev: ${app} answers through its Ingress`, {
+        via: `ingress ${host}${health}`,
+        ...viaIngress,
+      });
+      const viaService = service
+        ? await kube.viaService(namespaceOf("dev"), service, "http", health)
+        : { status: 0, text: "no Service" };
+      ctx.recorder.check(answers200, `cluster dev: ${app} answers through its Service`, {
+        via: `service ${service ?? "?"}`,
+        ...viaService,
+      });
+      const [pod] = await podsOf(kube, "dev", app);
+      const exec = pod
+        ? await kube.kubectl([
+            "exec",
+            "-n",
+            namespaceOf("dev"),
+            pod.metadata.name,
+            "--",
+            "sh",
+            "-c",
+            "id -u; if touch /.pyfleet-write-probe 2>/dev/null; then echo writable; else echo read-only; fi",
+          ])
+        : { status: 1, stdout: "no pod", stderr: "", seconds: 0 };
+      ctx.recorder.check(
+        podHardened,
+        `cluster dev: ${app} runs as uid ${DEFAULT_UID} on a read-only root, admitted as restricted`,
+        {
+          namespaceLabels: namespace?.metadata.labels ?? {},
+          imageUid: DEFAULT_UID,
+          securityContext: field(pod, "spec", "containers", 0, "securityContext") ?? {},
+          exec: { status: exec.status, stdout: exec.stdout || exec.stderr },
+        },
+      );
+    }
+  },
+};
+
+/** Two evictions of `app`'s pods in `stack`, the second right after the first. */
+async function evictTwice(kube: Kube, stack: Stack, app: string) {
+  const pods = await podsOf(kube, stack, app);
+  const evict = async (pod: KubeObject | undefined) => {
+    if (!pod) return { status: 1, text: "no pod to evict" };
+    const body = JSON.stringify({
+      apiVersion: "policy/v1",
+      kind: "Eviction",
+      metadata: { name: pod.metadata.name, namespace: namespaceOf(stack) },
+    });
+    const run = await kube.kubectl(
+      [
+        "create",
+        "--raw",
+        `/api/v1/namespaces/${namespaceOf(stack)}/pods/${pod.metadata.name}/eviction`,
+        "-f",
+        "-",
+      ],
+      60,
+      body,
+    );
+    return { status: run.status, text: (run.stderr || run.stdout).trim() };
+  };
+  const first = await evict(pods[0]);
+  const second = await evict(pods[1]);
+  return { first, second };
+}
+
+/** staging and prod on the cluster: dev's digests, replicas, HPA, PDB and claims. */
+export const clusterPromotion: Scenario = {
+  name: "cluster promotion",
+  async run(ctx) {
+    const kube = kubeOf(ctx);
+    for (const stack of ["staging", "prod"] as const) {
+      const config = ctx.promoteConfig(stack);
+      const run = await ctx.pulumi.run(`cluster up ${stack}`, [
+        "up",
+        stack,
+        "--yes",
+        "--config-file",
+        config,
+      ]);
+      ctx.recorder.figure(`cluster_up_${stack}_seconds`, Number(run.seconds.toFixed(1)));
+      ctx.recorder.check(commandSucceeds, `cluster: pulumi up of ${stack} promotes and succeeds`, {
+        what: `up ${stack} on the cluster`,
+        run,
+      });
+      for (const app of PIP_APPS) {
+        const d = await deploymentOf(kube, stack, app);
+        const pods = await podsOf(kube, stack, app);
+        ctx.recorder.check(
+          promotedPodsRun,
+          `cluster ${stack}: ${app} runs dev's digest, replicated and spread`,
+          {
+            digest: ctx.facts.devApps[app]?.digest,
+            imageIds: pods.flatMap((p) =>
+              (field<{ imageID?: string }[]>(p, "status", "containerStatuses") ?? []).map(
+                (c) => c.imageID ?? "",
+              ),
+            ),
+            readyReplicas: field<number>(d, "status", "readyReplicas") ?? 0,
+            minimum: minimumReplicas(stack),
+            spread: (
+              field<{ topologyKey?: string }[]>(
+                d,
+                "spec",
+                "template",
+                "spec",
+                "topologySpreadConstraints",
+              ) ?? []
+            ).some((c) => c.topologyKey === "kubernetes.io/hostname"),
+          },
+        );
+      }
+      const claims = await kube.list("persistentvolumeclaims", namespaceOf(stack));
+      ctx.recorder.check(claimsBound, `cluster ${stack}: every claim is Bound by local-path`, {
+        claims: claims.map((c) => ({
+          name: c.metadata.name,
+          phase: field<string>(c, "status", "phase") ?? "unknown",
+          storageClass: field<string>(c, "spec", "storageClassName"),
+        })),
+        expected: 1,
+      });
+    }
+    // prod autoscales: its HPAs read CPU utilization once metrics-server has scraped every pod.
+    const scalingActive = (h: KubeObject) =>
+      (field<{ type: string; status: string }[]>(h, "status", "conditions") ?? []).find(
+        (c) => c.type === "ScalingActive",
+      )?.status;
+    const metricsOf = (h: KubeObject) => field<unknown[]>(h, "status", "currentMetrics") ?? [];
+    let hpas: KubeObject[] = [];
+    const seconds = await waitFor(
+      async () => {
+        hpas = await kube.list("horizontalpodautoscalers", namespaceOf("prod"));
+        return (
+          hpas.length > 0 &&
+          hpas.every((h) => metricsOf(h).length > 0 && scalingActive(h) === "True")
+        );
+      },
+      240,
+      5000,
+    );
+    ctx.recorder.check(
+      hpaReadsMetrics,
+      "cluster prod: the HPAs read CPU utilization from metrics-server",
+      {
+        utilizations: hpas
+          .flatMap((h) =>
+            metricsOf(h).map(
+              (m) => field<number>(m, "resource", "current", "averageUtilization") ?? NaN,
+            ),
+          )
+          .filter((n) => !Number.isNaN(n)),
+        scalingActive: hpas.map(scalingActive).find((s) => s !== "True") ?? scalingActive(hpas[0]!),
+        seconds,
+      },
+    );
+    ctx.recorder.check(
+      pdbEnforced,
+      "cluster staging: the PDB lets one vectors pod be evicted and refuses the next",
+      await evictTwice(kube, "staging", "vectors"),
+    );
+  },
+};
+
+/** NetworkPolicy by kube-router and Pod Security admission, on dev's namespace. */
+export const clusterEnforcement: Scenario = {
+  name: "cluster enforcement",
+  async run(ctx) {
+    const kube = kubeOf(ctx);
+    const busybox = ctx.cluster!.local.busybox;
+    const probeNs = "pyfleet-e2e-probe";
+    const { path: health, service } = await endpointsOf(kube, "dev", "vectors");
+    const host = hostOf(ctx.facts.devApps["vectors"]?.url);
+    await kube.kubectl(["create", "namespace", probeNs]);
+    // busybox's own `wget -T` crashes in Debian's build; `timeout` bounds each try instead.
+    const script =
+      `busybox timeout 5 wget -q -O /dev/null http://${service}.${namespaceOf("dev")}.svc.cluster.local${health}; echo "app rc=$?"; ` +
+      `busybox timeout 5 wget -q -O /dev/null --header "Host: ${host}" http://traefik.kube-system.svc.cluster.local${health}; echo "control rc=$?"`;
+    await kube.kubectl([
+      "run",
+      "probe",
+      "-n",
+      probeNs,
+      `--image=${busybox}`,
+      "--image-pull-policy=Never",
+      "--restart=Never",
+      "--command",
+      "--",
+      "sh",
+      "-c",
+      script,
+    ]);
+    await kube.kubectl(
+      [
+        "wait",
+        "-n",
+        probeNs,
+        "pod/probe",
+        "--for=jsonpath={.status.phase}=Succeeded",
+        "--timeout=90s",
+      ],
+      120,
+    );
+    const logs = await kube.kubectl(["logs", "-n", probeNs, "probe"]);
+    ctx.recorder.check(
+      networkPolicyEnforced,
+      "cluster dev: a pod of another namespace cannot reach vectors; Traefik can",
+      {
+        log: logs.stdout + logs.stderr,
+      },
+    );
+    await kube.kubectl(["delete", "namespace", probeNs, "--wait=false"]);
+
+    const [pod] = await podsOf(kube, "dev", "vectors");
+    const loosened = pod && {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "loosened", namespace: namespaceOf("dev") },
+      spec: {
+        ...(pod.spec ?? {}),
+        nodeName: undefined,
+        containers: (field<Record<string, unknown>[]>(pod, "spec", "containers") ?? []).map(
+          (c) => ({
+            ...c,
+            securityContext: {
+              ...((c["securityContext"] as Record<string, unknown> | undefined) ?? {}),
+              allowPrivilegeEscalation: true,
+            },
+          }),
+        ),
+      },
+    };
+    const dry = await kube.kubectl(
+      ["apply", "--dry-run=server", "-f", "-"],
+      60,
+      JSON.stringify(loosened ?? {}),
+    );
+    ctx.recorder.check(
+      admissionRefuses,
+      "cluster dev: admission refuses a pod loosened against restricted",
+      {
+        run: {
+          status: dry.status,
+          stdout: dry.stdout,
+          output: dry.stdout + dry.stderr,
+          seconds: dry.seconds,
+        },
+      },
+    );
+  },
+};
+
+/** A release of vectors that never gets Ready, polled through its Ingress while it rolls. */
+export const clusterBrokenRelease: Scenario = {
+  name: "cluster broken release",
+  async run(ctx) {
+    const kube = kubeOf(ctx);
+    const deadlineSeconds = 60;
+    const broken = path.join(ctx.work, "config", "broken.yaml");
+    const base = (
+      parseYaml(readFileSync(ctx.config.pip, "utf8")) as { config: Record<string, unknown> }
+    ).config;
+    const apps = (base["pyfleet:apps"] ?? {}) as Record<string, Record<string, unknown>>;
+    writeOverlayConfig(
+      "dev",
+      broken,
+      {
+        ...base,
+        "pyfleet:apps": {
+          ...apps,
+          vectors: {
+            ...(apps["vectors"] ?? {}),
+            health: { readinessPath: "/not-a-route" },
+          },
+        },
+        "pyfleet:rollout": { progressDeadlineSeconds: deadlineSeconds },
+      },
+      ctx.project,
+    );
+    const { path: health } = await endpointsOf(kube, "dev", "vectors");
+    const host = hostOf(ctx.facts.devApps["vectors"]?.url);
+    let finished = false;
+    const limit = deadlineSeconds + AWAIT_MARGIN_SECONDS;
+    const polling = pollWhile(
+      () => kube.viaIngress(host, health, 3000),
+      () => finished,
+      500,
+      (limit + 120) * 2,
+    );
+    const run = await ctx.pulumi.run("cluster broken release", [
+      "up",
+      "dev",
+      "--yes",
+      "--config-file",
+      broken,
+    ]);
+    finished = true;
+    const polls = (await polling).map((a) => a.status);
+    ctx.recorder.figure("cluster_broken_release_fail_seconds", Number(run.seconds.toFixed(1)));
+    ctx.recorder.figure("cluster_broken_release_non200", polls.filter((s) => s !== 200).length);
+    const waited = [...run.output.matchAll(/Deployment vectors updating \((\d+)s\)/g)].map((m) =>
+      Number(m[1]),
+    );
+    const observation = {
+      run,
+      deadlineSeconds,
+      marginSeconds: AWAIT_MARGIN_SECONDS,
+      resourceSeconds: waited.length > 0 ? Math.max(...waited) : undefined,
+      polls,
+    };
+    ctx.recorder.check(
+      brokenReleaseFails,
+      "cluster dev: up of a release that never gets Ready fails in time",
+      observation,
+    );
+    ctx.recorder.check(
+      previousKeepsServing,
+      "cluster dev: the previous ReplicaSet answers 200 throughout",
+      observation,
+    );
+    const fixed = await ctx.pulumi.run("cluster fixed release", [
+      "up",
+      "dev",
+      "--yes",
+      "--config-file",
+      ctx.config.pip,
+    ]);
+    ctx.recorder.check(commandSucceeds, "cluster dev: up of the fixed release converges", {
+      what: "up after the fix",
+      run: fixed,
+    });
+    ctx.recorder.check(
+      rolloutReady,
+      "cluster dev: vectors is Ready again after the fix",
+      await rolloutOf(kube, "dev", "vectors"),
+    );
+  },
+};
+
+/** Destroys prod, staging and dev; nothing labelled part-of=pyfleet is left. */
+export const clusterDestroy: Scenario = {
+  name: "cluster destroy",
+  async run(ctx) {
+    const kube = kubeOf(ctx);
+    const retained: string[] = [];
+    for (const stack of ["prod", "staging", "dev"] as const) {
+      const config = stack === "dev" ? ctx.config.pip : ctx.promoteConfig(stack);
+      const run = await ctx.pulumi.run(`cluster destroy ${stack}`, [
+        "destroy",
+        stack,
+        "--yes",
+        "--config-file",
+        config,
+      ]);
+      ctx.recorder.check(commandSucceeds, `cluster: pulumi destroy ${stack}`, {
+        what: `destroy ${stack}`,
+        run,
+      });
+      retained.push(...retainedBy(run.output));
+    }
+    const ours = STACKS.map(namespaceOf);
+    const live = async () =>
+      (await kube.list("namespaces"))
+        .filter((n) => ours.includes(n.metadata.name) && n.metadata.deletionTimestamp === undefined)
+        .map((n) => n.metadata.name);
+    const keptNamespaces = ours.filter((n) => retained.includes(n));
+    await waitFor(async () => (await live()).every((n) => keptNamespaces.includes(n)), 180, 2000);
+    const kinds =
+      "deployments,services,ingresses,networkpolicies,poddisruptionbudgets,horizontalpodautoscalers,configmaps,secrets,serviceaccounts,persistentvolumeclaims,pods";
+    const left = await kube.list(kinds, undefined, "app.kubernetes.io/part-of=pyfleet");
+    const volumes = (await kube.list("persistentvolumes")).filter((pv) =>
+      ours.includes(field<string>(pv, "spec", "claimRef", "namespace") ?? ""),
+    );
+    const namespaces = await live();
+    ctx.recorder.check(
+      nothingLeft,
+      "cluster: destroy leaves no pyfleet object behind but the claims it keeps",
+      {
+        namespaces,
+        objects: [
+          ...left.map((o) => `${o.kind ?? "?"}/${o.metadata.namespace ?? "-"}/${o.metadata.name}`),
+          // A volume outlives destroy only with its claim, in a namespace destroy kept.
+          ...volumes
+            .filter(
+              (pv) =>
+                !namespaces.includes(field<string>(pv, "spec", "claimRef", "namespace") ?? ""),
+            )
+            .map((pv) => `PersistentVolume/-/${pv.metadata.name}`),
+        ],
+        retained,
+      },
+    );
+    // The kept claims were the point of the check; the run leaves the cluster as it found it.
+    for (const n of namespaces) await kube.kubectl(["delete", "namespace", n, "--wait=false"]);
+  },
+};
+
+/** The cluster scenarios, in running order. */
+export const CLUSTER_SCENARIOS: readonly Scenario[] = [
+  clusterUpDev,
+  clusterPromotion,
+  clusterEnforcement,
+  clusterBrokenRelease,
+  clusterDestroy,
+];
