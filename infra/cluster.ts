@@ -4,7 +4,7 @@
  * the run that started it.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { ROOT } from "./localEnv";
 
@@ -35,6 +35,13 @@ export interface LocalCluster {
   busybox: string;
   /** Whether this run started it (else it was running and is left running). */
   startedHere: boolean;
+  /**
+   * The pid of one of its daemons (`kubelet`, `kube-apiserver`, `containerd`, ...), as
+   * infra/cluster.sh recorded it, while that pid still runs the recorded command line.
+   */
+  daemonPid(name: string): number | undefined;
+  /** Starts whatever of it is not running (a daemon that was stopped), and waits for it. */
+  restore(): void;
   /** Stops it when this run started it. */
   stop(): void;
 }
@@ -94,13 +101,28 @@ export function startCluster(registry: string): LocalCluster {
       env,
     },
   ).trim();
+  const kubeconfig = value("KUBECONFIG");
+  const pids = path.join(path.dirname(kubeconfig), "pids");
   return {
-    kubeconfig: value("KUBECONFIG"),
+    kubeconfig,
     context: CLUSTER_CONTEXT,
     ingress: value("PYFLEET_INGRESS"),
     kubectl: path.join(bin, "kubectl"),
     busybox: value("PYFLEET_CLUSTER_BUSYBOX"),
     startedHere: !wasRunning,
+    daemonPid(name) {
+      try {
+        const pid = Number(readFileSync(path.join(pids, `${name}.pid`), "utf8").trim());
+        const want = readFileSync(path.join(pids, `${name}.cmdline`), "utf8");
+        const got = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
+        return got === want ? pid : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    restore() {
+      execFileSync("bash", [SCRIPT, "start"], { env, stdio: ["ignore", "ignore", "inherit"] });
+    },
     stop() {
       if (wasRunning) return;
       log("stopping the cluster this run started");

@@ -881,6 +881,99 @@ cover({
   ],
 });
 
+const fault = {
+  daemon: "kube-apiserver",
+  during: failed(
+    'error: Get "https://127.0.0.1:6443/api?timeout=32s": dial tcp 127.0.0.1:6443: connect: connection refused',
+  ),
+  after: ok(),
+  state: JSON.stringify({ deployment: { resources: [{}] } }),
+};
+cover({
+  check: checks.faultRecovered,
+  pass: fault,
+  broken: [
+    {
+      why: "the next up did not converge",
+      observation: { ...fault, after: failed("error: update failed") },
+      message: /the up after the kube-apiserver fault failed/,
+    },
+    {
+      why: "the fault left a pending operation",
+      observation: {
+        ...fault,
+        state: JSON.stringify({ deployment: { pending_operations: [{ type: "creating" }] } }),
+      },
+      message: /1 pending operations left/,
+    },
+    {
+      why: "the failing up crashed with a stack trace",
+      observation: {
+        ...fault,
+        during: failed(
+          "TypeError: x is undefined\n    at main (/p/index.ts:10:5)\nconnection refused",
+        ),
+      },
+      message: /printed a stack trace/,
+    },
+    {
+      why: "the failing up said nothing about the cluster",
+      observation: { ...fault, during: failed("error: something happened") },
+      message: /without naming the cluster/,
+    },
+  ],
+});
+
+const plainUp = "Updating (dev):\n\nResources:\n    24 unchanged\n\nDuration: 6s\n";
+cover({
+  check: checks.plainUpAgrees,
+  pass: { run: ok(plainUp) },
+  broken: [
+    {
+      why: "the language host is missing",
+      observation: {
+        run: failed("error: failed to load language plugin nodejs: no language plugin"),
+      },
+      message: /plain pulumi up failed: .*language plugin/,
+    },
+    {
+      why: "it changed what the Automation API deployed",
+      observation: { run: ok("Resources:\n    ~ 1 updated\n    23 unchanged\n") },
+      message: /changed resources: ~ 1 updated/,
+    },
+  ],
+});
+
+const dryRun = {
+  stack: "prod",
+  render: ok("rendered 2 objects"),
+  documents: 2,
+  run: ok(
+    "deployment.apps/vectors-1a2b3c4d serverside-applied (server dry run)\nservice/vectors-1a2b3c4d serverside-applied (server dry run)\n",
+  ),
+};
+cover({
+  check: checks.serverAcceptsAll,
+  pass: dryRun,
+  broken: [
+    {
+      why: "the API server refused an Ingress",
+      observation: {
+        ...dryRun,
+        run: failed(
+          'The Ingress "vectors" is invalid: spec.rules[0].host: Invalid value: "vectors..example.com"',
+        ),
+      },
+      message: /refused objects of prod: .*Invalid value/,
+    },
+    {
+      why: "an object was not applied",
+      observation: { ...dryRun, documents: 3 },
+      message: /accepted 2 of 3 objects/,
+    },
+  ],
+});
+
 describe("retainedBy", () => {
   it("reads the resources a destroy kept from its output", () => {
     const output = [

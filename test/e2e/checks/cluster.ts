@@ -284,3 +284,85 @@ export function retainedBy(output: string): string[] {
   }
   return [...names];
 }
+
+/** An `up` during which a cluster daemon was killed and restarted, and the `up` after it. */
+export interface FaultObservation {
+  /** The daemon killed. */
+  daemon: string;
+  /** The `up` it was killed during. */
+  during: CommandRun;
+  /** The next `up`, once the daemon was back. */
+  after: CommandRun;
+  /** `pulumi stack export` after both. */
+  state: string;
+}
+
+/** The `up` during the fault completed or failed naming the cluster, and the next converged. */
+export const faultRecovered = defineCheck<FaultObservation>("fault-recovered", (o) => {
+  if (o.during.status !== 0) {
+    ensure(
+      /(connection refused|connection reset|EOF|dial tcp|timed out|unable to|failed to fully initialize|the server is currently unable)/i.test(
+        o.during.output,
+      ),
+      `the up during the ${o.daemon} fault failed without naming the cluster: ${tail(o.during, 600)}`,
+    );
+    ensure(
+      !/\n\s+at .+\(.+:\d+:\d+\)/.test(o.during.output),
+      `the up during the ${o.daemon} fault printed a stack trace: ${tail(o.during, 600)}`,
+    );
+  }
+  ensure(o.after.status === 0, `the up after the ${o.daemon} fault failed: ${tail(o.after, 800)}`);
+  let pending: unknown[];
+  try {
+    pending =
+      (JSON.parse(o.state) as { deployment?: { pending_operations?: unknown[] } }).deployment
+        ?.pending_operations ?? [];
+  } catch {
+    throw new Error(`the state export is not JSON: ${o.state.slice(0, 200) || "(empty)"}`);
+  }
+  ensure(pending.length === 0, `${pending.length} pending operations left in the state`);
+  return o.during.status === 0
+    ? "the up rode through it"
+    : "the up failed clearly; the next converged";
+});
+
+/** A plain `pulumi up` (the CLI and the language host, no Automation API) after the same one. */
+export interface PlainUpObservation {
+  /** The command. */
+  run: CommandRun;
+}
+
+/** It ran the program and found nothing to change: both ways of running it agree. */
+export const plainUpAgrees = defineCheck<PlainUpObservation>("plain-up-agrees", (o) => {
+  ensure(o.run.status === 0, `plain pulumi up failed: ${tail(o.run, 1500)}`);
+  const changed = /^\s*[+~-]+\s*\d+ (created|updated|deleted|replaced)/m.exec(o.run.output);
+  ensure(changed === null, `plain pulumi up changed resources: ${changed?.[0].trim()}`);
+  const unchanged = /(\d+) unchanged/.exec(o.run.output);
+  ensure(unchanged !== null, `no resource summary in the output: ${tail(o.run, 600)}`);
+  return `${unchanged[1]} unchanged`;
+});
+
+/** A server-side dry run of every object a stack renders, on the real API server. */
+export interface DryRunObservation {
+  /** The stack. */
+  stack: string;
+  /** The render. */
+  render: CommandRun;
+  /** Objects in the rendered file. */
+  documents: number;
+  /** `kubectl apply --server-side --dry-run=server` of the file. */
+  run: CommandRun;
+}
+
+/** The API server accepted every object (none refused, none skipped). */
+export const serverAcceptsAll = defineCheck<DryRunObservation>("server-accepts-all", (o) => {
+  ensure(o.render.status === 0, `${o.stack} did not render: ${tail(o.render, 800)}`);
+  ensure(o.documents > 0, `${o.stack} rendered no objects`);
+  ensure(o.run.status === 0, `the API server refused objects of ${o.stack}: ${tail(o.run, 1500)}`);
+  const accepted = o.run.output.split("\n").filter((l) => /\(server dry run\)/.test(l)).length;
+  ensure(
+    accepted === o.documents,
+    `the API server accepted ${accepted} of ${o.documents} objects of ${o.stack}`,
+  );
+  return `${accepted} objects`;
+});

@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { writeOverlayConfig } from "../../../infra/localEnv";
+import { ROOT, writeOverlayConfig } from "../../../infra/localEnv";
 import { DEFAULT_UID, AWAIT_MARGIN_SECONDS } from "../../../stacks/environments";
 import { minimumReplicas } from "../../../policy/vocabulary";
 import {
@@ -17,14 +17,17 @@ import {
   brokenReleaseFails,
   claimsBound,
   commandSucceeds,
+  faultRecovered,
   hpaReadsMetrics,
   networkPolicyEnforced,
   nothingLeft,
   pdbEnforced,
+  plainUpAgrees,
   podHardened,
   previousKeepsServing,
   promotedPodsRun,
   retainedBy,
+  serverAcceptsAll,
   rolloutReady,
   type RolloutObservation,
 } from "../checks";
@@ -209,6 +212,42 @@ export const clusterUpDev: Scenario = {
   },
 };
 
+/**
+ * `pulumi up` as users type it: the CLI runs index.ts through the Node.js language host
+ * (infra/language-host.sh), with no Automation API around it. Right after the same `up`
+ * through cli/pulumi.ts, it must find nothing to change.
+ */
+export const clusterPlainUp: Scenario = {
+  name: "cluster plain up",
+  async run(ctx) {
+    const host = await ctx.processes.run("bash", [path.join(ROOT, "infra", "language-host.sh")], {
+      env: ctx.env,
+      timeoutSeconds: 900,
+    });
+    const hostBin = host.stdout.trim().split("\n").pop() ?? "";
+    const bin = ctx.env["PYFLEET_PULUMI_BIN"] ?? "";
+    const args = ["up", "--stack", "dev", "--yes", "--non-interactive", "--skip-preview"];
+    const result = await ctx.processes.run(
+      path.join(bin, "pulumi"),
+      [...args, "--config-file", ctx.config.pip, "--cwd", ctx.project],
+      { env: { ...ctx.env, PATH: `${hostBin}:${ctx.env["PATH"] ?? ""}` } },
+    );
+    const run = {
+      status: host.status === 0 ? result.status : host.status,
+      stdout: result.stdout,
+      output: host.status === 0 ? result.stdout + result.stderr : host.stderr,
+      seconds: result.seconds,
+    };
+    ctx.recorder.check(
+      plainUpAgrees,
+      "cluster dev: a plain `pulumi up` (CLI and language host) agrees",
+      {
+        run,
+      },
+    );
+  },
+};
+
 /** Two evictions of `app`'s pods in `stack`, the second right after the first. */
 async function evictTwice(kube: Kube, stack: Stack, app: string) {
   const pods = await podsOf(kube, stack, app);
@@ -331,6 +370,74 @@ export const clusterPromotion: Scenario = {
       "cluster staging: the PDB lets one vectors pod be evicted and refuses the next",
       await evictTwice(kube, "staging", "vectors"),
     );
+  },
+};
+
+/**
+ * Every object of every stack, conda app included, rendered offline and sent to the real API
+ * server as a server-side dry run, into the namespaces the stacks created: anything the
+ * settings accept but the API server refuses fails here.
+ */
+export const clusterDryRun: Scenario = {
+  name: "cluster dry run",
+  async run(ctx) {
+    const kube = kubeOf(ctx);
+    for (const stack of STACKS) {
+      const file = path.join(ctx.work, "config", `render-${stack}.yaml`);
+      writeOverlayConfig(
+        stack,
+        file,
+        { "pyfleet:registry": `${ctx.local.registryName}/pyfleet` },
+        ctx.project,
+      );
+      const render = await ctx.processes.run(
+        process.execPath,
+        [
+          "-r",
+          "ts-node/register/transpile-only",
+          path.join(ctx.project, "cli", "render.ts"),
+          stack,
+          "--config-file",
+          file,
+        ],
+        { cwd: ctx.project, env: ctx.env },
+      );
+      const manifests = path.join(ctx.project, "rendered", stack, "manifests.yaml");
+      const text = render.status === 0 ? readFileSync(manifests, "utf8") : "";
+      const documents = text.split(/^---$/m).filter((d) => d.trim().length > 0).length;
+      const run = await kube.kubectl(
+        [
+          "apply",
+          "--server-side",
+          "--dry-run=server",
+          "--force-conflicts",
+          "--field-manager=pyfleet-dry-run",
+          "-f",
+          manifests,
+        ],
+        120,
+      );
+      ctx.recorder.check(
+        serverAcceptsAll,
+        `cluster: the API server accepts every object ${stack} renders`,
+        {
+          stack,
+          render: {
+            status: render.status,
+            stdout: render.stdout,
+            output: render.stdout + render.stderr,
+            seconds: render.seconds,
+          },
+          documents,
+          run: {
+            status: run.status,
+            stdout: run.stdout,
+            output: run.stdout + run.stderr,
+            seconds: run.seconds,
+          },
+        },
+      );
+    }
   },
 };
 
@@ -509,6 +616,120 @@ export const clusterBrokenRelease: Scenario = {
   },
 };
 
+/**
+ * A dev config that rolls vectors out again (a new config value gives it a new ConfigMap)
+ * with a short progress deadline, so a fault scenario's `up` is bounded.
+ */
+function rolloutConfig(ctx: Context, run: number): string {
+  const file = path.join(ctx.work, "config", `fault-${run}.yaml`);
+  const base = (
+    parseYaml(readFileSync(ctx.config.pip, "utf8")) as { config: Record<string, unknown> }
+  ).config;
+  const apps = (base["pyfleet:apps"] ?? {}) as Record<string, Record<string, unknown>>;
+  writeOverlayConfig(
+    "dev",
+    file,
+    {
+      ...base,
+      "pyfleet:apps": {
+        ...apps,
+        vectors: {
+          ...(apps["vectors"] ?? {}),
+          config: { VECTORS_DATA_DIR: "/data", E2E_FAULT_RUN: String(run) },
+        },
+      },
+      "pyfleet:rollout": { progressDeadlineSeconds: 60 },
+    },
+    ctx.project,
+  );
+  return file;
+}
+
+/**
+ * Kills `daemon` (SIGKILL, by the pid the cluster script recorded) once `up` has started
+ * rolling vectors out; brings it back after `downSeconds` (or, with undefined, after the `up`
+ * ended); then runs `up` again.
+ */
+async function upThroughFault(
+  ctx: Context,
+  daemon: string,
+  run: number,
+  downSeconds: number | undefined,
+) {
+  const kube = kubeOf(ctx);
+  const cluster = ctx.cluster!.local;
+  const file = rolloutConfig(ctx, run);
+  const before = (await deploymentOf(kube, "dev", "vectors"))?.metadata.generation ?? 0;
+  const during = ctx.pulumi.run(`cluster up during ${daemon} fault`, [
+    "up",
+    "dev",
+    "--yes",
+    "--config-file",
+    file,
+  ]);
+  let ended = false;
+  void during.then(() => (ended = true));
+  const rolling = await waitFor(
+    async () =>
+      ended || ((await deploymentOf(kube, "dev", "vectors"))?.metadata.generation ?? 0) > before,
+    120,
+    500,
+  );
+  const pid = cluster.daemonPid(daemon);
+  if (rolling === undefined || ended || pid === undefined) {
+    throw new Error(
+      `could not kill ${daemon} during the rollout (rolling: ${rolling}, ended: ${ended}, pid: ${pid})`,
+    );
+  }
+  process.kill(pid, "SIGKILL");
+  if (downSeconds !== undefined) await new Promise((r) => setTimeout(r, downSeconds * 1000));
+  else await during;
+  cluster.restore();
+  const duringRun = await during;
+  const after = await ctx.pulumi.run(`cluster up after ${daemon} fault`, [
+    "up",
+    "dev",
+    "--yes",
+    "--config-file",
+    file,
+  ]);
+  return { daemon, during: duringRun, after, state: await ctx.pulumi.exportState("dev") };
+}
+
+/** The kubelet dies during a rollout and comes back; the apiserver stops mid-up. */
+export const clusterFaults: Scenario = {
+  name: "cluster faults",
+  async run(ctx) {
+    const kubelet = await upThroughFault(ctx, "kubelet", 1, 15);
+    ctx.recorder.figure("cluster_fault_kubelet_up_status", kubelet.during.status);
+    ctx.recorder.check(
+      faultRecovered,
+      "cluster dev: kubelet killed during a rollout; up completes or fails clearly, the next converges",
+      kubelet,
+    );
+    ctx.recorder.check(
+      rolloutReady,
+      "cluster dev: vectors is Ready after the kubelet fault",
+      await rolloutOf(kubeOf(ctx), "dev", "vectors"),
+    );
+    const apiserver = await upThroughFault(ctx, "kube-apiserver", 2, undefined);
+    ctx.recorder.figure(
+      "cluster_fault_apiserver_up_seconds",
+      Number(apiserver.during.seconds.toFixed(1)),
+    );
+    ctx.recorder.check(
+      faultRecovered,
+      "cluster dev: apiserver stopped mid-up; a clear error, intact state, the next up converges",
+      apiserver,
+    );
+    ctx.recorder.check(
+      rolloutReady,
+      "cluster dev: vectors is Ready after the apiserver fault",
+      await rolloutOf(kubeOf(ctx), "dev", "vectors"),
+    );
+  },
+};
+
 /** Destroys prod, staging and dev; nothing labelled part-of=pyfleet is left. */
 export const clusterDestroy: Scenario = {
   name: "cluster destroy",
@@ -570,8 +791,11 @@ export const clusterDestroy: Scenario = {
 /** The cluster scenarios, in running order. */
 export const CLUSTER_SCENARIOS: readonly Scenario[] = [
   clusterUpDev,
+  clusterPlainUp,
   clusterPromotion,
+  clusterDryRun,
   clusterEnforcement,
   clusterBrokenRelease,
+  clusterFaults,
   clusterDestroy,
 ];
