@@ -8,7 +8,14 @@ import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { ManifestFile } from "../checks/observed";
 
-const NEVER_COPIED = ["node_modules", "reports", "rendered", ".pulumi-state"];
+/** Never copied: dependencies, outputs, state, and the machine's local settings files. */
+const NEVER_COPIED = [
+  "node_modules",
+  "reports",
+  "rendered",
+  ".pulumi-state",
+  "Pulumi.*.local.yaml",
+];
 
 /**
  * Copies the working tree at `root` (not its dependencies, state or reports) into `dest` and
