@@ -20,6 +20,7 @@ import {
   type Stack,
 } from "@pulumi/pulumi/automation";
 import { LOCAL_PASSPHRASE } from "../infra/localEnv";
+import { offlineSettings } from "../stacks/offline";
 import { useNativeStackTraces } from "./stackTraces";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -126,6 +127,7 @@ async function main(argv: string[]): Promise<number> {
   ) {
     env["PULUMI_CONFIG_PASSPHRASE"] = LOCAL_PASSPHRASE;
   }
+  Object.assign(env, dockerEnv(options.stack, options.configFile));
   for (const [key, value] of Object.entries(env)) process.env[key] = value;
 
   const pulumiCommand = await PulumiCommand.get({
@@ -252,6 +254,25 @@ class MissingStack extends Error {
 
 /** Exit code of `outputs` for a stack that does not exist. */
 const MISSING_STACK_EXIT = 3;
+
+/**
+ * The Docker engine and client config the stack's settings name (`build.dockerHost`,
+ * `build.dockerConfig`), as the environment the build provider reads: every run of the stack
+ * talks to the same engine and builder, whatever the caller's shell holds. Empty when the
+ * settings name none (or do not resolve: the command itself reports that).
+ */
+function dockerEnv(stack: string, configFile: string | undefined): Record<string, string> {
+  let build;
+  try {
+    build = offlineSettings(stack, ROOT, configFile ? { configFile } : {}).build;
+  } catch {
+    return {};
+  }
+  return {
+    ...(build.dockerHost !== undefined ? { DOCKER_HOST: build.dockerHost } : {}),
+    ...(build.dockerConfig !== undefined ? { DOCKER_CONFIG: build.dockerConfig } : {}),
+  };
+}
 
 function runValidate(stack: string, configFile: string | undefined): number {
   const result = spawnSync(

@@ -78,6 +78,13 @@ async function main(argv: string[]): Promise<number> {
     delete overrides["pyfleet:renderDir"];
     // The local registry answers on loopback under both names (BuildKit trusts both); the
     // committed stacks and the policy pack's allowedRegistries name it localhost:<port>.
+    // Every later `npm run preview|up` of dev talks to this engine and builder, whatever the
+    // shell holds: a different DOCKER_HOST would replace the build provider, and every image.
+    overrides["pyfleet:build"] = {
+      ...(overrides["pyfleet:build"] as Record<string, unknown>),
+      dockerHost: local.env["DOCKER_HOST"],
+      dockerConfig: local.env["DOCKER_CONFIG"],
+    };
     const registry = `${local.registryName}/pyfleet`;
     overrides["pyfleet:registry"] = registry;
     const shared: Record<string, unknown> = { "pyfleet:registry": registry };

@@ -288,6 +288,12 @@ export const stackConfig = z
         builder: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
           error: "expected a buildx builder name",
         }),
+        dockerHost: z.string().regex(/^(unix|tcp|ssh):\/\/[^\s"'`$\\]+$/, {
+          error: 'expected a Docker engine address such as "unix:///var/run/docker.sock"',
+        }),
+        dockerConfig: z.string().regex(/^\/[^\s"'`$\\]*$/, {
+          error: "expected the absolute path of a Docker client config folder",
+        }),
         push: z.boolean(),
         registryCache: z.boolean(),
         network: z.enum(["default", "host", "none"]),

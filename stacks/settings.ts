@@ -316,6 +316,10 @@ function buildSettings(
       buildOnPreview: config.build?.buildOnPreview ?? defaults.buildOnPreview,
       push: config.build?.push ?? true,
       ...(config.build?.builder !== undefined ? { builder: config.build.builder } : {}),
+      ...(config.build?.dockerHost !== undefined ? { dockerHost: config.build.dockerHost } : {}),
+      ...(config.build?.dockerConfig !== undefined
+        ? { dockerConfig: config.build.dockerConfig }
+        : {}),
       registryCache: config.build?.registryCache ?? true,
       network: config.build?.network ?? "default",
       ...(config.build?.pipIndexUrl !== undefined ? { pipIndexUrl: config.build.pipIndexUrl } : {}),

@@ -208,6 +208,15 @@ export interface BuildSettings {
   push: boolean;
   /** buildx builder to build with (e.g. a remote BuildKit); the provider's default otherwise. */
   builder?: string;
+  /**
+   * The Docker engine (`DOCKER_HOST`) and client config folder holding the builder
+   * (`DOCKER_CONFIG`) the build provider uses. `npm run preview|up|destroy` export them to the
+   * providers, so every run of the stack talks to the same engine; unset, the caller's
+   * environment decides.
+   */
+  dockerHost?: string;
+  /** See {@link BuildSettings.dockerHost}. */
+  dockerConfig?: string;
   /** Whether the registry build cache (`<repo>:buildcache`) is used. */
   registryCache: boolean;
   /** Network mode of RUN steps. */

@@ -331,6 +331,33 @@ function projectProblems(root: string, config: Record<string, unknown> = {}): re
   throw new Error("expected the settings to be rejected");
 }
 
+describe("the engine a stack builds on", () => {
+  it("names a Docker engine and client config the runner exports to the providers", () => {
+    const s = resolveSettings(
+      sources({
+        config: {
+          build: { dockerHost: "unix:///run/pyfleet/docker.sock", dockerConfig: "/srv/docker" },
+        },
+      }),
+    );
+    expect(s.build).toMatchObject({
+      dockerHost: "unix:///run/pyfleet/docker.sock",
+      dockerConfig: "/srv/docker",
+    });
+  });
+
+  it("refuses an engine address without a scheme, and a relative config folder", () => {
+    expect(
+      problemsOf({
+        config: { build: { dockerHost: "/var/run/docker.sock", dockerConfig: "docker" } },
+      }),
+    ).toEqual([
+      'pyfleet:build.dockerHost: expected a Docker engine address such as "unix:///var/run/docker.sock", got "/var/run/docker.sock" (in Pulumi.dev.yaml)',
+      'pyfleet:build.dockerConfig: expected the absolute path of a Docker client config folder, got "docker" (in Pulumi.dev.yaml)',
+    ]);
+  });
+});
+
 describe("escapes from the repository", () => {
   it("an app path that leaves the repository", () => {
     const root = tempProject();
