@@ -62,10 +62,23 @@ export interface Context {
   };
 }
 
-/** The stack settings that deploy to `cluster` instead of rendering. */
-function clusterOverrides(cluster: LocalCluster): Record<string, unknown> {
+/**
+ * The namespace a stack deploys to in the harness's cluster pass: not the stacks' default
+ * `pyfleet-<stack>`, so the harness never adopts (and then destroys) what a quick start or
+ * a user deployed to the same cluster. Its Ingress hosts differ from theirs for the same
+ * reason (clusterOverrides).
+ */
+export function e2eNamespace(stack: string): string {
+  return `pyfleet-e2e-${stack}`;
+}
+
+/** The stack settings that deploy `stack` to `cluster` instead of rendering. */
+function clusterOverrides(cluster: LocalCluster, stack: string): Record<string, unknown> {
   return {
     "pyfleet:kubeContext": cluster.context,
+    "pyfleet:namespace": e2eNamespace(stack),
+    // Hosts of their own too: Traefik would otherwise share a host between both namespaces.
+    "pyfleet:ingress": { hostPattern: "{app}.e2e-{env}.localhost" },
     "pyfleet:apps": Object.fromEntries(
       PIP_APPS.map((app) => [app, { resources: LOCAL_CLUSTER_APP_RESOURCES }]),
     ),
@@ -96,7 +109,7 @@ export function createContext(
     ...(cluster ? { KUBECONFIG: cluster.kubeconfig } : {}),
   };
   const renderDir = path.join(project, "rendered", "dev");
-  const target = cluster ? clusterOverrides(cluster) : {};
+  const target = cluster ? clusterOverrides(cluster, "dev") : {};
   const overrides = withTarget(localOverrides(local, renderDir), target);
   const pipOnly = withTarget(
     { "pyfleet:apps": { [CONDA_APP]: { enabled: false } } },
@@ -145,7 +158,7 @@ export function createContext(
             ...(cluster ? {} : { "pyfleet:renderDir": path.join(project, "rendered", stack) }),
             ...pipOnly,
           },
-          { ...target, ...extra },
+          { ...(cluster ? clusterOverrides(cluster, stack) : {}), ...extra },
         ),
         project,
       );

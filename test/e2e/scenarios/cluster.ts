@@ -31,16 +31,16 @@ import {
   rolloutReady,
   type RolloutObservation,
 } from "../checks";
-import { PIP_APPS, type Context, type Scenario } from "../lib/context";
+import { PIP_APPS, e2eNamespace, type Context, type Scenario } from "../lib/context";
 import { pollWhile, type Kube, type KubeObject } from "../lib/kube";
 import { waitFor } from "../lib/processes";
 
 const STACKS = ["dev", "staging", "prod"] as const;
 type Stack = (typeof STACKS)[number];
 
-/** The namespace each stack deploys to (the committed default, `pyfleet-<stack>`). */
+/** The namespace each stack deploys to in this pass. */
 function namespaceOf(stack: Stack): string {
-  return `pyfleet-${stack}`;
+  return e2eNamespace(stack);
 }
 
 function kubeOf(ctx: Context): Kube {
@@ -387,7 +387,10 @@ export const clusterDryRun: Scenario = {
       writeOverlayConfig(
         stack,
         file,
-        { "pyfleet:registry": `${ctx.local.registryName}/pyfleet` },
+        {
+          "pyfleet:registry": `${ctx.local.registryName}/pyfleet`,
+          "pyfleet:namespace": namespaceOf(stack),
+        },
         ctx.project,
       );
       const render = await ctx.processes.run(
@@ -760,7 +763,10 @@ export const clusterDestroy: Scenario = {
     await waitFor(async () => (await live()).every((n) => keptNamespaces.includes(n)), 180, 2000);
     const kinds =
       "deployments,services,ingresses,networkpolicies,poddisruptionbudgets,horizontalpodautoscalers,configmaps,secrets,serviceaccounts,persistentvolumeclaims,pods";
-    const left = await kube.list(kinds, undefined, "app.kubernetes.io/part-of=pyfleet");
+    // This pass's namespaces only: the cluster may run other deployments of pyfleet.
+    const left = (
+      await Promise.all(ours.map((n) => kube.list(kinds, n, "app.kubernetes.io/part-of=pyfleet")))
+    ).flat();
     const volumes = (await kube.list("persistentvolumes")).filter((pv) =>
       ours.includes(field<string>(pv, "spec", "claimRef", "namespace") ?? ""),
     );
