@@ -4,7 +4,6 @@
  * module is tested without Pulumi; `stacks/load.ts` feeds it from the real config, files and git.
  */
 import { parse as parseYaml } from "yaml";
-import type { z } from "zod";
 import { KIND_PRESETS, defaultStartupBudgetSeconds } from "./presets";
 import {
   HPA_MIN_REPLICAS,
@@ -18,7 +17,6 @@ import {
   validateTagPart,
 } from "../policy/vocabulary";
 import {
-  AWAIT_MARGIN_SECONDS,
   DEFAULT_BASE_IMAGES,
   DEFAULT_CONDA_INSTALLER,
   DEFAULT_UID,
@@ -26,7 +24,7 @@ import {
 } from "./environments";
 import { consistencyProblems } from "./consistency";
 import { condaFileProblems } from "./condaFiles";
-import { SettingsError, formatIssues } from "./problems";
+import { SettingsError, formatIssues, keysAt } from "./problems";
 import {
   SECRET_KEYS,
   STRING_KEYS,
@@ -47,6 +45,8 @@ import {
 import type { SettingsSources } from "./sources";
 
 export type { RevisionInfo, SettingsSources } from "./sources";
+export { keysAt } from "./problems";
+export { awaitTimeoutSeconds } from "./environments";
 
 /** Default catalogue location. */
 export const DEFAULT_CATALOGUE = "apps/catalogue.yaml";
@@ -781,36 +781,4 @@ function resolveVersion(
     return undefined;
   }
   return version;
-}
-
-/** Keys a strict object schema accepts at `path`, for "did you mean" hints. */
-export function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
-  let current: unknown = schema;
-  const unwrap = (s: unknown): unknown => {
-    let node = s as { _zod?: { def: Record<string, unknown> } };
-    for (;;) {
-      const def = node._zod?.def;
-      if (!def) return node;
-      if (def["type"] === "optional" || def["type"] === "default" || def["type"] === "nullable") {
-        node = def["innerType"] as typeof node;
-      } else {
-        return node;
-      }
-    }
-  };
-  for (const part of path) {
-    const def = (unwrap(current) as { _zod?: { def: Record<string, unknown> } })._zod?.def;
-    if (!def) return [];
-    if (def["type"] === "object") current = (def["shape"] as Record<string, unknown>)[String(part)];
-    else if (def["type"] === "record") current = def["valueType"];
-    else if (def["type"] === "array") current = def["element"];
-    else return [];
-  }
-  const def = (unwrap(current) as { _zod?: { def: Record<string, unknown> } })._zod?.def;
-  return def?.["type"] === "object" ? Object.keys(def["shape"] as Record<string, unknown>) : [];
-}
-
-/** Seconds Pulumi waits for a Deployment: its progress deadline plus a margin. */
-export function awaitTimeoutSeconds(settings: Pick<Settings, "rollout">): number {
-  return settings.rollout.progressDeadlineSeconds + AWAIT_MARGIN_SECONDS;
 }
