@@ -9,6 +9,7 @@ import type {
   Environment,
   ResourceSettings,
   RolloutSettings,
+  Settings,
   TagPolicy,
 } from "./types";
 
@@ -99,3 +100,8 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
 
 /** Pulumi waits this much longer than the Deployment's own progress deadline. */
 export const AWAIT_MARGIN_SECONDS = 60;
+
+/** Seconds Pulumi waits for a Deployment: its progress deadline plus a margin. */
+export function awaitTimeoutSeconds(settings: Pick<Settings, "rollout">): number {
+  return settings.rollout.progressDeadlineSeconds + AWAIT_MARGIN_SECONDS;
+}

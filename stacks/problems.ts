@@ -124,3 +124,30 @@ function issueMessage(issue: z.core.$ZodIssue): string {
       return issue.message;
   }
 }
+
+/** Keys a strict object schema accepts at `path`, for "did you mean" hints. */
+export function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let current: unknown = schema;
+  const unwrap = (s: unknown): unknown => {
+    let node = s as { _zod?: { def: Record<string, unknown> } };
+    for (;;) {
+      const def = node._zod?.def;
+      if (!def) return node;
+      if (def["type"] === "optional" || def["type"] === "default" || def["type"] === "nullable") {
+        node = def["innerType"] as typeof node;
+      } else {
+        return node;
+      }
+    }
+  };
+  for (const part of path) {
+    const def = (unwrap(current) as { _zod?: { def: Record<string, unknown> } })._zod?.def;
+    if (!def) return [];
+    if (def["type"] === "object") current = (def["shape"] as Record<string, unknown>)[String(part)];
+    else if (def["type"] === "record") current = def["valueType"];
+    else if (def["type"] === "array") current = def["element"];
+    else return [];
+  }
+  const def = (unwrap(current) as { _zod?: { def: Record<string, unknown> } })._zod?.def;
+  return def?.["type"] === "object" ? Object.keys(def["shape"] as Record<string, unknown>) : [];
+}
