@@ -974,6 +974,23 @@ cover({
   ],
 });
 
+cover({
+  check: checks.previewPlansNothing,
+  pass: { run: ok(), changes: { same: 26 } },
+  broken: [
+    {
+      why: "the build provider is replaced by another DOCKER_HOST",
+      observation: { run: ok(), changes: { same: 20, replace: 3, update: 2 } },
+      message: /preview plans 3 replace, 2 update/,
+    },
+    {
+      why: "the preview failed",
+      observation: { run: failed("error: no stack named dev"), changes: {} },
+      message: /preview failed: error: no stack named dev/,
+    },
+  ],
+});
+
 describe("retainedBy", () => {
   it("reads the resources a destroy kept from its output", () => {
     const output = [

@@ -366,3 +366,26 @@ export const serverAcceptsAll = defineCheck<DryRunObservation>("server-accepts-a
   );
   return `${accepted} objects`;
 });
+
+/** A preview of a stack right after its `up`, run from a shell without the engine's variables. */
+export interface BarePreviewObservation {
+  /** The `preview --json`. */
+  run: CommandRun;
+  /** Its change counts by operation. */
+  changes: Record<string, number>;
+}
+
+/** The settings alone lead every command to the same engine: nothing to change. */
+export const previewPlansNothing = defineCheck<BarePreviewObservation>(
+  "preview-plans-nothing",
+  (o) => {
+    ensure(o.run.status === 0, `preview failed: ${tail(o.run, 1200)}`);
+    const changed = Object.entries(o.changes).filter(([op, n]) => op !== "same" && n > 0);
+    ensure(
+      changed.length === 0,
+      `preview plans ${changed.map(([op, n]) => `${n} ${op}`).join(", ")}`,
+    );
+    ensure((o.changes["same"] ?? 0) > 0, "preview reports no resources at all");
+    return `${o.changes["same"]} unchanged`;
+  },
+);

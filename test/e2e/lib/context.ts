@@ -110,7 +110,17 @@ export function createContext(
   };
   const renderDir = path.join(project, "rendered", "dev");
   const target = cluster ? clusterOverrides(cluster, "dev") : {};
-  const overrides = withTarget(localOverrides(local, renderDir), target);
+  const base = localOverrides(local, renderDir);
+  if (cluster) {
+    // The engine by settings, as the quick start writes them (the render pass leaves them out:
+    // its upgrade scenario runs versions of the program that do not know these settings).
+    base["pyfleet:build"] = {
+      ...(base["pyfleet:build"] as Record<string, unknown>),
+      dockerHost: local.env["DOCKER_HOST"],
+      dockerConfig: local.env["DOCKER_CONFIG"],
+    };
+  }
+  const overrides = withTarget(base, target);
   const pipOnly = withTarget(
     { "pyfleet:apps": { [CONDA_APP]: { enabled: false } } },
     cluster ? { "pyfleet:apps": target["pyfleet:apps"] } : {},

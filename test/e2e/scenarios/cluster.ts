@@ -23,6 +23,7 @@ import {
   nothingLeft,
   pdbEnforced,
   plainUpAgrees,
+  previewPlansNothing,
   podHardened,
   previousKeepsServing,
   promotedPodsRun,
@@ -33,6 +34,7 @@ import {
 } from "../checks";
 import { PIP_APPS, e2eNamespace, type Context, type Scenario } from "../lib/context";
 import { pollWhile, type Kube, type KubeObject } from "../lib/kube";
+import { Pulumi, planOf } from "../lib/pulumi";
 import { waitFor } from "../lib/processes";
 
 const STACKS = ["dev", "staging", "prod"] as const;
@@ -244,6 +246,39 @@ export const clusterPlainUp: Scenario = {
       {
         run,
       },
+    );
+  },
+};
+
+/**
+ * `npm run preview -- dev` from a shell that holds none of the engine's variables (no
+ * DOCKER_HOST, no DOCKER_CONFIG), right after dev's `up`: the stack's settings alone must lead
+ * it to the same engine and builder, so it plans nothing.
+ */
+export const clusterBarePreview: Scenario = {
+  name: "cluster bare preview",
+  async run(ctx) {
+    const env = { ...ctx.env };
+    delete env["DOCKER_HOST"];
+    delete env["DOCKER_CONFIG"];
+    const bare = new Pulumi({
+      project: ctx.project,
+      env,
+      bin: ctx.env["PYFLEET_PULUMI_BIN"] ?? "",
+      log: path.join(ctx.reports, "pulumi.log"),
+      processes: ctx.processes,
+    });
+    const run = await bare.run("cluster bare preview", [
+      "preview",
+      "dev",
+      "--json",
+      "--config-file",
+      ctx.config.pip,
+    ]);
+    ctx.recorder.check(
+      previewPlansNothing,
+      "cluster dev: a preview from a shell without DOCKER_HOST/DOCKER_CONFIG plans no change",
+      { run, changes: run.status === 0 ? (planOf(run).changes as Record<string, number>) : {} },
     );
   },
 };
@@ -798,6 +833,7 @@ export const clusterDestroy: Scenario = {
 export const CLUSTER_SCENARIOS: readonly Scenario[] = [
   clusterUpDev,
   clusterPlainUp,
+  clusterBarePreview,
   clusterPromotion,
   clusterDryRun,
   clusterEnforcement,
