@@ -30,12 +30,13 @@ import {
   retainedBy,
   serverAcceptsAll,
   rolloutReady,
+  type CommandRun,
   type RolloutObservation,
 } from "../checks";
 import { PIP_APPS, e2eNamespace, type Context, type Scenario } from "../lib/context";
 import { pollWhile, type Kube, type KubeObject } from "../lib/kube";
 import { Pulumi, planOf } from "../lib/pulumi";
-import { waitFor } from "../lib/processes";
+import { waitFor, type Finished } from "../lib/processes";
 
 const STACKS = ["dev", "staging", "prod"] as const;
 type Stack = (typeof STACKS)[number];
@@ -140,6 +141,39 @@ function timeToReady(output: string, app: string): number | undefined {
     output,
   );
   return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * A dev config file `name` in the run's config folder: dev's pip-only settings with vectors'
+ * override and the stack's rollout settings changed as given.
+ */
+function devVariant(
+  ctx: Context,
+  name: string,
+  vectors: Record<string, unknown>,
+  progressDeadlineSeconds: number,
+): string {
+  const file = path.join(ctx.work, "config", `${name}.yaml`);
+  const base = (
+    parseYaml(readFileSync(ctx.config.pip, "utf8")) as { config: Record<string, unknown> }
+  ).config;
+  const apps = (base["pyfleet:apps"] ?? {}) as Record<string, Record<string, unknown>>;
+  writeOverlayConfig(
+    "dev",
+    file,
+    {
+      ...base,
+      "pyfleet:apps": { ...apps, vectors: { ...(apps["vectors"] ?? {}), ...vectors } },
+      "pyfleet:rollout": { progressDeadlineSeconds },
+    },
+    ctx.project,
+  );
+  return file;
+}
+
+/** A finished process as the checks see a command. */
+function asCommand(f: Finished): CommandRun {
+  return { status: f.status, stdout: f.stdout, output: f.stdout + f.stderr, seconds: f.seconds };
 }
 
 /** `up` of dev on the cluster: Ready, answering, hardened. */
@@ -460,19 +494,9 @@ export const clusterDryRun: Scenario = {
         `cluster: the API server accepts every object ${stack} renders`,
         {
           stack,
-          render: {
-            status: render.status,
-            stdout: render.stdout,
-            output: render.stdout + render.stderr,
-            seconds: render.seconds,
-          },
+          render: asCommand(render),
           documents,
-          run: {
-            status: run.status,
-            stdout: run.stdout,
-            output: run.stdout + run.stderr,
-            seconds: run.seconds,
-          },
+          run: asCommand(run),
         },
       );
     }
@@ -556,12 +580,7 @@ export const clusterEnforcement: Scenario = {
       admissionRefuses,
       "cluster dev: admission refuses a pod loosened against restricted",
       {
-        run: {
-          status: dry.status,
-          stdout: dry.stdout,
-          output: dry.stdout + dry.stderr,
-          seconds: dry.seconds,
-        },
+        run: asCommand(dry),
       },
     );
   },
@@ -573,26 +592,11 @@ export const clusterBrokenRelease: Scenario = {
   async run(ctx) {
     const kube = kubeOf(ctx);
     const deadlineSeconds = 60;
-    const broken = path.join(ctx.work, "config", "broken.yaml");
-    const base = (
-      parseYaml(readFileSync(ctx.config.pip, "utf8")) as { config: Record<string, unknown> }
-    ).config;
-    const apps = (base["pyfleet:apps"] ?? {}) as Record<string, Record<string, unknown>>;
-    writeOverlayConfig(
-      "dev",
-      broken,
-      {
-        ...base,
-        "pyfleet:apps": {
-          ...apps,
-          vectors: {
-            ...(apps["vectors"] ?? {}),
-            health: { readinessPath: "/not-a-route" },
-          },
-        },
-        "pyfleet:rollout": { progressDeadlineSeconds: deadlineSeconds },
-      },
-      ctx.project,
+    const broken = devVariant(
+      ctx,
+      "broken",
+      { health: { readinessPath: "/not-a-route" } },
+      deadlineSeconds,
     );
     const { path: health } = await endpointsOf(kube, "dev", "vectors");
     const host = hostOf(ctx.facts.devApps["vectors"]?.url);
@@ -659,28 +663,12 @@ export const clusterBrokenRelease: Scenario = {
  * with a short progress deadline, so a fault scenario's `up` is bounded.
  */
 function rolloutConfig(ctx: Context, run: number): string {
-  const file = path.join(ctx.work, "config", `fault-${run}.yaml`);
-  const base = (
-    parseYaml(readFileSync(ctx.config.pip, "utf8")) as { config: Record<string, unknown> }
-  ).config;
-  const apps = (base["pyfleet:apps"] ?? {}) as Record<string, Record<string, unknown>>;
-  writeOverlayConfig(
-    "dev",
-    file,
-    {
-      ...base,
-      "pyfleet:apps": {
-        ...apps,
-        vectors: {
-          ...(apps["vectors"] ?? {}),
-          config: { VECTORS_DATA_DIR: "/data", E2E_FAULT_RUN: String(run) },
-        },
-      },
-      "pyfleet:rollout": { progressDeadlineSeconds: 60 },
-    },
-    ctx.project,
+  return devVariant(
+    ctx,
+    `fault-${run}`,
+    { config: { VECTORS_DATA_DIR: "/data", E2E_FAULT_RUN: String(run) } },
+    60,
   );
-  return file;
 }
 
 /**
