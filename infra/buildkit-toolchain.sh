@@ -36,12 +36,9 @@ readonly MODULE=github.com/moby/buildkit
 script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cache_root=${PYFLEET_TOOLS_CACHE:-$HOME/.cache/pyfleet/tools}
 
-log() { printf '[buildkit-toolchain] %s\n' "$*" >&2; }
-die() {
-  log "error: $*"
-  exit 2
-}
-usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; }
+log_prefix=buildkit-toolchain
+# shellcheck source=infra/lib/common.sh
+. "$script_dir/lib/common.sh"
 
 mode=build
 case "${1:-}" in

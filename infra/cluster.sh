@@ -60,12 +60,9 @@ readonly HOST_SYSCTLS=(vm.overcommit_memory kernel.panic kernel.panic_on_oops ke
 
 script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-log() { printf '[cluster] %s\n' "$*" >&2; }
-die() {
-  log "error: $*"
-  exit 2
-}
-usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; }
+log_prefix=cluster
+# shellcheck source=infra/lib/common.sh
+. "$script_dir/lib/common.sh"
 
 cmd=${1:-}
 [[ -n $cmd ]] || {

@@ -32,11 +32,9 @@ script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$script_dir/lib/progress.sh"
 cache_root=${PYFLEET_TOOLCHAIN_CACHE:-$HOME/.cache/pyfleet/toolchain}
 
-log() { printf '[language-host] %s\n' "$*" >&2; }
-die() {
-  log "error: $*"
-  exit 2
-}
+log_prefix=language-host
+# shellcheck source=infra/lib/common.sh
+. "$script_dir/lib/common.sh"
 
 command -v go >/dev/null || die "go is required (go >= 1.26)"
 go_version=$(go env GOVERSION)

@@ -76,12 +76,10 @@ readonly REGISTRY_BIN=/usr/bin/docker-registry
 readonly BUILDER_NAME=pyfleet # buildx builder instance for the docker-build provider
 readonly MANIFEST_ACCEPT='application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json'
 
-log() { printf '[local-infra] %s\n' "$*" >&2; }
-die() {
-  log "error: $*"
-  exit 2
-}
-usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; }
+script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+log_prefix=local-infra
+# shellcheck source=infra/lib/common.sh
+. "$script_dir/lib/common.sh"
 
 # --- arguments ----------------------------------------------------------------
 cmd=${1:-}
@@ -136,7 +134,6 @@ case $bk_snapshotter in
 auto | overlayfs | native) ;;
 *) die "PYFLEET_BUILDKIT_SNAPSHOTTER must be auto, overlayfs or native, not '$bk_snapshotter'" ;;
 esac
-script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 if [[ $cmd == start ]]; then
   mkdir -p "$state"

@@ -45,13 +45,9 @@ repo_root=$(cd "$script_dir/.." && pwd)
 lockfile=${PYFLEET_PACKAGE_LOCK:-$repo_root/package-lock.json}
 cache_root=${PYFLEET_TOOLCHAIN_CACHE:-$HOME/.cache/pyfleet/toolchain}
 
-log() { printf '[pulumi-toolchain] %s\n' "$*" >&2; }
-die() {
-  log "error: $*"
-  exit 2
-}
-
-usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; }
+log_prefix=pulumi-toolchain
+# shellcheck source=infra/lib/common.sh
+. "$script_dir/lib/common.sh"
 
 # The kubernetes provider module (provider/v4) has no version tags of its own:
 # only pseudo-versions of commits exist, and only some are held by the proxy.

@@ -63,12 +63,10 @@ readonly DEBIAN_PACKAGES=(containerd runc containernetworking-plugins iptables i
 cache_root=${PYFLEET_CLUSTER_CACHE:-$HOME/.cache/pyfleet/cluster}
 progress_every=${PYFLEET_BUILD_PROGRESS:-20}
 
-log() { printf '[cluster-build] %s\n' "$*" >&2; }
-die() {
-  log "error: $*"
-  exit 2
-}
-usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; }
+script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+log_prefix=cluster-build
+# shellcheck source=infra/lib/common.sh
+. "$script_dir/../lib/common.sh"
 
 mode=build
 case "${1:-}" in

