@@ -45,14 +45,7 @@ case "${1:-}" in
 "") ;;
 --check) mode=check ;;
 --print-versions) mode=versions ;;
--h | --help)
-  usage
-  exit 0
-  ;;
-*)
-  usage
-  die "unknown argument: $1"
-  ;;
+*) help_or_unknown "$1" ;;
 esac
 
 command -v go >/dev/null || die "go not found on PATH"

@@ -82,14 +82,7 @@ case "${1:-}" in
   mode=bin
   shift
   ;;
--h | --help)
-  usage
-  exit 0
-  ;;
--*)
-  usage
-  die "unknown argument: $1"
-  ;;
+-*) help_or_unknown "$1" ;;
 esac
 parts=("$@")
 ((${#parts[@]})) || parts=("${ALL_PARTS[@]}")

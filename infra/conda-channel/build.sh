@@ -45,14 +45,7 @@ case "${1:-}" in
 --check) mode=check ;;
 --print-key) mode=key ;;
 --print-tools) mode=tools ;;
--h | --help)
-  usage
-  exit 0
-  ;;
-*)
-  usage
-  die "unknown argument: $1"
-  ;;
+*) help_or_unknown "$1" ;;
 esac
 
 python_recipe=$here/recipes/python/recipe.yaml

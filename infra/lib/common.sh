@@ -5,21 +5,38 @@
 #   # shellcheck source=infra/lib/common.sh
 #   . "$script_dir/lib/common.sh"
 #
-#   log MESSAGE...   print `[<log_prefix>] MESSAGE...` to stderr
-#   die MESSAGE...   log `error: MESSAGE...` and exit 2 (every error of these scripts exits 2)
-#   usage            print the script's header comment (its usage text) to stderr
-#
-# All of it writes to stderr only: a script's stdout is kept for the lines other
-# programs read (a bin dir, `KUBECONFIG=...`).
+# Everything here writes to stderr: a script's stdout is kept for the lines other
+# programs read (a bin dir, `KUBECONFIG=...`). Every error exits 2.
 
 : "${log_prefix:?set log_prefix before sourcing infra/lib/common.sh}"
 # The script that sources this file; its header comment is the usage text.
 common_script=${BASH_SOURCE[1]}
 
+# log MESSAGE...: `[<log_prefix>] MESSAGE...` on stderr.
 log() { printf '[%s] %s\n' "$log_prefix" "$*" >&2; }
+
+# die MESSAGE...: log `error: MESSAGE...` and exit 2.
 die() {
   log "error: $*"
   exit 2
 }
-# The header comment: line 2 up to the script's `set -euo pipefail`, without the `# `.
+
+# usage: the script's header comment, from line 2 up to its `set -euo pipefail`,
+# without the comment marks, on stderr.
 usage() { sed -n '2,/^set -euo/p' "$common_script" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; }
+
+# help_or_unknown ARG: the last branch of a script's own argument parsing. -h and
+# --help print the usage and exit 0; any other ARG prints the usage and dies
+# "unknown argument: ARG".
+help_or_unknown() {
+  case $1 in
+  -h | --help)
+    usage
+    exit 0
+    ;;
+  *)
+    usage
+    die "unknown argument: $1"
+    ;;
+  esac
+}
