@@ -64,34 +64,10 @@ log_prefix=cluster
 # shellcheck source=infra/lib/common.sh
 . "$script_dir/lib/common.sh"
 
-cmd=${1:-}
-[[ -n $cmd ]] || {
-  usage
-  exit 2
-}
+need_command "$@"
 shift
 state=${PYFLEET_CLUSTER_DIR:-$HOME/.cache/pyfleet/cluster-state}
-while (($#)); do
-  case $1 in
-  --state-dir)
-    (($# >= 2)) || die "--state-dir needs a directory"
-    state=$2
-    shift 2
-    ;;
-  --state-dir=*)
-    state=${1#--state-dir=}
-    shift
-    ;;
-  -h | --help)
-    usage
-    exit 0
-    ;;
-  *)
-    usage
-    die "unknown argument: $1"
-    ;;
-  esac
-done
+parse_state_dir "$@"
 case $cmd in
 start | stop | status | env) ;;
 -h | --help | help)

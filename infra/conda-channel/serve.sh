@@ -25,11 +25,7 @@ log_prefix=conda-channel
 # shellcheck source=infra/lib/common.sh
 . "$here/../lib/common.sh"
 
-cmd=${1:-}
-[[ -n $cmd ]] || {
-  usage
-  exit 2
-}
+need_command "$@"
 shift
 while [[ $# -gt 0 ]]; do
   case $1 in

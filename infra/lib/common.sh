@@ -40,3 +40,34 @@ help_or_unknown() {
     ;;
   esac
 }
+
+# need_command "$@": for scripts run as `SCRIPT COMMAND [OPTION...]`. Sets cmd to the
+# command; with none, prints the usage and exits 2. The caller shifts it off.
+need_command() {
+  cmd=${1:-}
+  [[ -n $cmd ]] || {
+    usage
+    exit 2
+  }
+}
+
+# parse_state_dir OPTION...: the options after the command of a script whose only
+# option is the state directory. --state-dir DIR and --state-dir=DIR set state (else
+# it keeps the default the script gave it); anything else goes to help_or_unknown.
+# shellcheck disable=SC2034 # state belongs to the calling script
+parse_state_dir() {
+  while (($#)); do
+    case $1 in
+    --state-dir)
+      (($# >= 2)) || die "--state-dir needs a directory"
+      state=$2
+      shift 2
+      ;;
+    --state-dir=*)
+      state=${1#--state-dir=}
+      shift
+      ;;
+    *) help_or_unknown "$1" ;;
+    esac
+  done
+}
