@@ -49,8 +49,7 @@ case "${1:-}" in
 esac
 
 command -v go >/dev/null || die "go not found on PATH"
-export CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false" GOTOOLCHAIN=local GOWORK=off
-export GOSUMDB=${PYFLEET_GOSUMDB:-off}
+go_build_env
 
 # mod_download MODULE@VERSION FIELD: a field (Dir, GoMod, Sum, GoModSum) of
 # `go mod download -json`, from the module cache when it holds the module.

@@ -54,8 +54,7 @@ if [[ -x $out/pulumi-language-nodejs ]]; then
   exit 0
 fi
 
-export CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false" GOTOOLCHAIN=local GOWORK=off
-export GOSUMDB=${PYFLEET_GOSUMDB:-off}
+go_build_env
 work=$(mktemp -d "${TMPDIR:-/tmp}/language-host.XXXXXX")
 trap 'chmod -R u+w "$work" 2>/dev/null || true; rm -rf "$work"' EXIT
 # sdk/v3 v3.68.0's own go.mod pins golang.org/x/text with a replace: restate it.

@@ -231,9 +231,7 @@ if is_warm; then
   exit 0
 fi
 
-export CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false" GOTOOLCHAIN=local
-export GOSUMDB=${PYFLEET_GOSUMDB:-off}
-export GOWORK=off
+go_build_env
 # Keep GOMODCACHE and GOCACHE where the user has them (default: under $HOME).
 
 work_root=$(mktemp -d "${TMPDIR:-/tmp}/pulumi-toolchain.XXXXXX")

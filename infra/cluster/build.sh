@@ -91,8 +91,7 @@ for p in "${parts[@]}"; do
 done
 
 command -v go >/dev/null || die "go is required (go >= 1.26)"
-export CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false" GOTOOLCHAIN=local GOWORK=off
-export GOSUMDB=${PYFLEET_GOSUMDB:-off}
+go_build_env
 { read -r go_version; read -r go_os; read -r go_arch; } < <(go env GOVERSION GOOS GOARCH)
 platform="${go_version}_${go_os}-${go_arch}_r${RECIPE}"
 

@@ -71,3 +71,12 @@ parse_state_dir() {
     esac
   done
 }
+
+# go_build_env: the environment of every Go build here. Static binaries, module mode
+# without VCS stamps, the installed go only (no toolchain downloads), no go.work, and
+# GOSUMDB from PYFLEET_GOSUMDB (default off: the checksum database is not reachable,
+# downloads are checked against go.sum files instead).
+go_build_env() {
+  export CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false" GOTOOLCHAIN=local GOWORK=off
+  export GOSUMDB=${PYFLEET_GOSUMDB:-off}
+}
