@@ -51,26 +51,6 @@ esac
 command -v go >/dev/null || die "go not found on PATH"
 go_build_env
 
-# mod_download MODULE@VERSION FIELD: a field (Dir, GoMod, Sum, GoModSum) of
-# `go mod download -json`, from the module cache when it holds the module.
-mod_download() {
-  local out
-  out=$(cd "${TMPDIR:-/tmp}" && go mod download -json "$1" 2>&1) || {
-    printf '%s\n' "$out" >&2
-    return 1
-  }
-  printf '%s\n' "$out" | sed -n "s/^[[:space:]]*\"$2\": \"\\(.*\\)\",\{0,1\}\$/\\1/p" | head -n 1
-}
-
-# required_version GO.MOD MODULE: the version GO.MOD requires of MODULE
-required_version() {
-  awk -v m="$2" '
-    /^require[ \t]*\(/ { inblock = 1; next }
-    inblock && /^\)/ { inblock = 0; next }
-    inblock && $1 == m { print $2; exit }
-    /^require[ \t]/ && $2 == m { print $3; exit }' "$1"
-}
-
 buildkit_version() {
   if [[ -n ${PYFLEET_BUILDKIT_VERSION:-} ]]; then
     echo "v${PYFLEET_BUILDKIT_VERSION#v}"
@@ -79,10 +59,10 @@ buildkit_version() {
   local db gomod v
   db=$(bash "$script_dir/pulumi-toolchain.sh" --print-versions | sed -n 's/^DOCKER_BUILD_VERSION=//p')
   [[ -n $db ]] || die "cannot read DOCKER_BUILD_VERSION from infra/pulumi-toolchain.sh --print-versions"
-  gomod=$(mod_download "github.com/pulumi/pulumi-docker-build@v$db" GoMod) ||
+  gomod=$(go_mod_field "github.com/pulumi/pulumi-docker-build@v$db" GoMod) ||
     die "cannot download github.com/pulumi/pulumi-docker-build@v$db from the Go module proxy"
   [[ -f $gomod ]] || die "no go.mod for github.com/pulumi/pulumi-docker-build@v$db"
-  v=$(required_version "$gomod" "$MODULE")
+  v=$(go_required_version "$gomod" "$MODULE")
   [[ -n $v ]] || die "$gomod does not require $MODULE"
   echo "$v"
 }
@@ -127,11 +107,11 @@ trap 'chmod -R u+w "$work" 2>/dev/null || true; rm -rf "$work"' EXIT
 
 start=$(date +%s)
 log "downloading $MODULE@$version"
-mdir=$(mod_download "$MODULE@$version" Dir) ||
+mdir=$(go_mod_field "$MODULE@$version" Dir) ||
   die "cannot download $MODULE@$version from the Go module proxy"
 [[ -d $mdir ]] || die "no source directory for $MODULE@$version"
-sum=$(mod_download "$MODULE@$version" Sum)
-modsum=$(mod_download "$MODULE@$version" GoModSum)
+sum=$(go_mod_field "$MODULE@$version" Sum)
+modsum=$(go_mod_field "$MODULE@$version" GoModSum)
 
 # The wrapper module: requires BuildKit, restates its exclude and (module)
 # replace directives, which only apply in a main module, and declares BuildKit's

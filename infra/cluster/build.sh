@@ -95,28 +95,9 @@ go_build_env
 { read -r go_version; read -r go_os; read -r go_arch; } < <(go env GOVERSION GOOS GOARCH)
 platform="${go_version}_${go_os}-${go_arch}_r${RECIPE}"
 
-# mod_field MODULE@VERSION FIELD: a field (Dir, GoMod, Error) of `go mod download -json`.
-mod_field() {
-  local out
-  out=$(cd "${TMPDIR:-/tmp}" && go mod download -json "$1" 2>&1) || {
-    printf '%s\n' "$out" >&2
-    return 1
-  }
-  printf '%s\n' "$out" | sed -n "s/^[[:space:]]*\"$2\": \"\\(.*\\)\",\{0,1\}\$/\\1/p" | head -n 1
-}
-
-# required_version GO.MOD MODULE: the version GO.MOD requires of MODULE
-required_version() {
-  awk -v m="$2" '
-    /^require[ \t]*\(/ { inblock = 1; next }
-    inblock && /^\)/ { inblock = 0; next }
-    inblock && $1 == m { print $2; exit }
-    /^require[ \t]/ && $2 == m { print $3; exit }' "$1"
-}
-
 kubernetes_dir() {
   local d
-  d=$(mod_field "k8s.io/kubernetes@$KUBERNETES_VERSION" Dir) || d=
+  d=$(go_mod_field "k8s.io/kubernetes@$KUBERNETES_VERSION" Dir) || d=
   [[ -n $d && -d $d ]] || die "cannot download k8s.io/kubernetes@$KUBERNETES_VERSION from the Go module proxy"
   echo "$d"
 }
@@ -126,7 +107,7 @@ kubernetes_dir() {
 part_version() {
   case $1 in
   kubernetes) echo "$KUBERNETES_VERSION" ;;
-  etcd) required_version "$(kubernetes_dir)/go.mod" go.etcd.io/etcd/server/v3 ;;
+  etcd) go_required_version "$(kubernetes_dir)/go.mod" go.etcd.io/etcd/server/v3 ;;
   traefik) echo "$TRAEFIK_VERSION" ;;
   local-path) echo "$LOCAL_PATH_VERSION" ;;
   metrics) echo "$METRICS_SERVER_VERSION" ;;
@@ -225,7 +206,7 @@ new_wrapper() {
   local name=$1 mv=$2 w mdir
   w="$work_root/$name"
   mkdir -p "$w"
-  mdir=$(mod_field "$mv" Dir) || mdir=
+  mdir=$(go_mod_field "$mv" Dir) || mdir=
   [[ -n $mdir && -d $mdir ]] || die "$name: cannot download $mv from the Go module proxy"
   printf 'module pyfleet.local/cluster/%s\n\ngo %s\n' "$name" "${go_version#go}" >"$w/go.mod"
   (cd "$w" && go mod edit -require="$mv")

@@ -80,3 +80,25 @@ go_build_env() {
   export CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false" GOTOOLCHAIN=local GOWORK=off
   export GOSUMDB=${PYFLEET_GOSUMDB:-off}
 }
+
+# go_mod_field MODULE@VERSION FIELD: a field (Dir, GoMod, Sum, GoModSum, ...) of
+# `go mod download -json MODULE@VERSION`, run outside any module, from the module
+# cache when it holds the module. When go fails, its output goes to stderr and this
+# returns 1.
+go_mod_field() {
+  local out
+  out=$(cd "${TMPDIR:-/tmp}" && go mod download -json "$1" 2>&1) || {
+    printf '%s\n' "$out" >&2
+    return 1
+  }
+  printf '%s\n' "$out" | sed -n "s/^[[:space:]]*\"$2\": \"\\(.*\\)\",\{0,1\}\$/\\1/p" | head -n 1
+}
+
+# go_required_version GO.MOD MODULE: the version GO.MOD requires of MODULE
+go_required_version() {
+  awk -v m="$2" '
+    /^require[ \t]*\(/ { inblock = 1; next }
+    inblock && /^\)/ { inblock = 0; next }
+    inblock && $1 == m { print $2; exit }
+    /^require[ \t]/ && $2 == m { print $3; exit }' "$1"
+}
