@@ -1,6 +1,7 @@
 /**
  * Runs pyfleet through the Pulumi Automation API with the program in this process:
  *   npm run pulumi -- <preview|up|destroy|refresh|outputs> <stack> [--diff] [--yes] [--json]
+ *                     [--refresh]
  *                     [--policy-pack <dir>] [--policy-pack-config <file>] [--target <urn>]...
  *                     [--config-file <file>]
  *
@@ -33,6 +34,8 @@ interface Options {
   diff: boolean;
   yes: boolean;
   json: boolean;
+  /** preview and up: refresh the state from the cluster and registry first. */
+  refresh: boolean;
   policyPacks: string[];
   policyPackConfigs: string[];
   targets: string[];
@@ -52,6 +55,7 @@ function parseArgs(argv: string[]): Options {
     diff: false,
     yes: false,
     json: false,
+    refresh: false,
     policyPacks: [],
     policyPackConfigs: [],
     targets: [],
@@ -61,6 +65,7 @@ function parseArgs(argv: string[]): Options {
     if (arg === "--diff") flags.diff = true;
     else if (arg === "--yes" || arg === "-y") flags.yes = true;
     else if (arg === "--json") flags.json = true;
+    else if (arg === "--refresh") flags.refresh = true;
     else if (arg === "--policy-pack") flags.policyPacks.push(path.resolve(args.shift() ?? ""));
     else if (arg === "--policy-pack-config") {
       flags.policyPackConfigs.push(path.resolve(args.shift() ?? ""));
@@ -72,7 +77,7 @@ function parseArgs(argv: string[]): Options {
   const [operation, stack] = positional as [Operation | undefined, string | undefined];
   if (!operation || !OPERATIONS.includes(operation) || !stack || positional.length > 2) {
     throw usageError(
-      `usage: npm run pulumi -- <${OPERATIONS.join("|")}> <stack> [--diff] [--yes] [--json] ` +
+      `usage: npm run pulumi -- <${OPERATIONS.join("|")}> <stack> [--diff] [--yes] [--json] [--refresh] ` +
         "[--policy-pack <dir>] [--policy-pack-config <file>] [--target <urn>] [--config-file <file>]",
     );
   }
@@ -157,6 +162,7 @@ async function main(argv: string[]): Promise<number> {
       : {}),
     ...(options.targets.length > 0 ? { target: options.targets } : {}),
     ...(options.configFile ? { configFile: options.configFile } : {}),
+    ...(options.refresh ? { refresh: true } : {}),
   };
   switch (options.operation) {
     case "preview": {

@@ -121,7 +121,9 @@ async function main(argv: string[]): Promise<number> {
 
     const runner = ["-r", "ts-node/register/transpile-only", path.join(ROOT, "cli", "pulumi.ts")];
     const env = { ...process.env, ...local.env };
-    execFileSync(process.execPath, [...runner, "up", "dev", "--yes"], {
+    // --refresh: the local cluster keeps no data across `infra/cluster.sh stop`, so a second
+    // quick start first drops from the state what the cluster no longer holds, then recreates it.
+    execFileSync(process.execPath, [...runner, "up", "dev", "--yes", "--refresh"], {
       stdio: "inherit",
       env,
       cwd: ROOT,
