@@ -917,6 +917,16 @@ cover({
       message: /printed a stack trace/,
     },
     {
+      why: "the up hung until the harness stopped it",
+      observation: {
+        ...fault,
+        during: failed(
+          "unable to get cluster state: EOF\n[harness] node exceeded 600s and was stopped (pid 1)",
+        ),
+      },
+      message: /hung until the harness stopped it/,
+    },
+    {
       why: "the failing up said nothing about the cluster",
       observation: { ...fault, during: failed("error: something happened") },
       message: /without naming the cluster/,

@@ -299,6 +299,10 @@ export interface FaultObservation {
 
 /** The `up` during the fault completed or failed naming the cluster, and the next converged. */
 export const faultRecovered = defineCheck<FaultObservation>("fault-recovered", (o) => {
+  ensure(
+    !/\[harness\] .* exceeded \d+s and was stopped/.test(o.during.output),
+    `the up during the ${o.daemon} fault hung until the harness stopped it`,
+  );
   if (o.during.status !== 0) {
     ensure(
       /(connection refused|connection reset|EOF|dial tcp|timed out|unable to|failed to fully initialize|the server is currently unable)/i.test(

@@ -56,13 +56,13 @@ export interface PulumiOptions {
 export class Pulumi {
   constructor(private readonly options: PulumiOptions) {}
 
-  /** `npm run pulumi -- <args>` in the project copy. */
-  async run(label: string, args: string[]): Promise<CommandRun> {
+  /** `npm run pulumi -- <args>` in the project copy, stopped after `timeoutSeconds`. */
+  async run(label: string, args: string[], timeoutSeconds = 1800): Promise<CommandRun> {
     const { project, env, log, processes } = this.options;
     const result = await processes.run(
       process.execPath,
       ["-r", "ts-node/register/transpile-only", runnerOf(project), ...args],
-      { cwd: project, env },
+      { cwd: project, env, timeoutSeconds },
     );
     const output = `${result.stdout}\n${result.stderr}`;
     appendFileSync(
