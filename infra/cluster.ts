@@ -6,7 +6,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
-import { ROOT } from "./localEnv";
+import { ROOT, spawnStatus } from "./localEnv";
 
 /** The kubeconfig context infra/cluster.sh writes. */
 export const CLUSTER_CONTEXT = "pyfleet";
@@ -64,15 +64,6 @@ export function clusterUnsupported(): string | undefined {
   return undefined;
 }
 
-function scriptStatus(args: string[], env: NodeJS.ProcessEnv): number {
-  try {
-    execFileSync("bash", [SCRIPT, ...args], { stdio: "ignore", env });
-    return 0;
-  } catch (error) {
-    return (error as { status?: number }).status ?? 1;
-  }
-}
-
 /**
  * Starts the cluster (building its parts on first use, with progress on stderr) pulling from
  * the registry on `registry` (`127.0.0.1:<port>`), or reuses the running one.
@@ -81,7 +72,7 @@ export function startCluster(registry: string): LocalCluster {
   const port = /:(\d+)$/.exec(registry)?.[1];
   if (port === undefined) throw new Error(`registry address ${registry} names no port`);
   const env = { ...process.env, PYFLEET_REGISTRY_PORT: port };
-  const wasRunning = scriptStatus(["env"], env) === 0;
+  const wasRunning = spawnStatus(SCRIPT, ["env"], env) === 0;
   log(wasRunning ? "reusing the running cluster" : "starting the cluster");
   const out = execFileSync("bash", [SCRIPT, "start"], {
     encoding: "utf8",
@@ -126,7 +117,7 @@ export function startCluster(registry: string): LocalCluster {
     stop() {
       if (wasRunning) return;
       log("stopping the cluster this run started");
-      scriptStatus(["stop"], env);
+      spawnStatus(SCRIPT, ["stop"], env);
     },
   };
 }

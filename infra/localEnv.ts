@@ -191,9 +191,10 @@ export async function startLocalEnv(): Promise<LocalEnv> {
   };
 }
 
-function spawnStatus(script: string, args: string[]): number {
+/** Exit status of `bash SCRIPT ARGS...` run quietly (with `env`, else this process's). */
+export function spawnStatus(script: string, args: string[], env?: NodeJS.ProcessEnv): number {
   try {
-    execFileSync("bash", [script, ...args], { stdio: "ignore" });
+    execFileSync("bash", [script, ...args], { stdio: "ignore", ...(env ? { env } : {}) });
     return 0;
   } catch (error) {
     return (error as { status?: number }).status ?? 1;

@@ -259,14 +259,6 @@ describe("validation errors", () => {
     ]);
   });
 
-  it("rejects a progress deadline that is not above minReadySeconds", () => {
-    expect(
-      problemsOf({ config: { rollout: { minReadySeconds: 200, progressDeadlineSeconds: 180 } } }),
-    ).toEqual([
-      "pyfleet:rollout.progressDeadlineSeconds: 180 must be above minReadySeconds (200), or no rollout can finish in time; raise progressDeadlineSeconds or lower minReadySeconds",
-    ]);
-  });
-
   it("rejects secret-looking keys in an app's plain config", () => {
     expect(problemsOf({ config: { apps: { vectors: { config: { API_TOKEN: "x" } } } } })).toEqual([
       "apps.vectors.config.API_TOKEN: looks like a secret, and config is stored in a plain ConfigMap; declare it in apps.vectors.secrets instead and set its value with: pulumi config set --secret --path 'pyfleet:appSecrets.vectors.API_TOKEN' <value>",
