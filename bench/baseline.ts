@@ -2,7 +2,9 @@
  * The baseline of `npm run bench:eval`: a plain Pulumi program that registers what pyfleet
  * registered, with the same inputs, parents, providers and dependencies, through the same SDK
  * classes a hand-written program would call (`new k8s.apps.v1.Deployment(name, inputs, opts)`),
- * and none of pyfleet's logic: no settings, no model, no components of its own.
+ * and none of pyfleet's logic: no settings, no model. Where pyfleet passed another resource's
+ * property (an Output), the baseline passes an Output of that resource too, and its components
+ * register the same outputs: the dataflow any program with these resources has.
  */
 import * as dockerBuild from "@pulumi/docker-build";
 import * as k8s from "@pulumi/kubernetes";
@@ -46,6 +48,40 @@ function revive(value: unknown): unknown {
   return out;
 }
 
+/** A component a program defines: registers its outputs as pyfleet's components do. */
+class Component extends pulumi.ComponentResource {
+  finish(outputs: Record<string, unknown>): void {
+    this.registerOutputs(outputs);
+  }
+}
+
+/** Path segments of `spec.rules[0].http.paths[0].backend.service.name`. */
+function segments(path: string): (string | number)[] {
+  return path
+    .split(/\.|(?=\[)/)
+    .map((part) => (/^\[\d+\]$/.test(part) ? Number(part.slice(1, -1)) : part));
+}
+
+/**
+ * Puts the value at each path back as an Output, the way a hand-written program passes another
+ * resource's property (`serviceAccountName: account.metadata.name`); the dependency itself is
+ * the recorded `dependsOn`.
+ */
+function asOutputs(
+  inputs: Record<string, unknown>,
+  paths: readonly string[],
+): Record<string, unknown> {
+  for (const path of paths) {
+    const keys = segments(path);
+    let holder = inputs as Record<string | number, unknown>;
+    for (const key of keys.slice(0, -1)) holder = holder[key] as Record<string | number, unknown>;
+    const last = keys.at(-1)!;
+    const value = holder[last];
+    holder[last] = pulumi.output(value);
+  }
+  return inputs;
+}
+
 /** Registers every recorded resource; returns how many it created. */
 export function replayRegistrations(registrations: readonly Registration[]): number {
   const byUrn = new Map<string, pulumi.Resource>();
@@ -64,10 +100,24 @@ export function replayRegistrations(registrations: readonly Registration[]): num
     if (r.dependencies.length > 0) {
       opts.dependsOn = r.dependencies.map((urn) => find(urn, "dependency", r));
     }
+    const inputs = asOutputs(
+      revive(r.inputs) as Record<string, unknown>,
+      // The provider class wraps its own inputs in Outputs; so does the SDK for the baseline.
+      r.type.startsWith("pulumi:providers:") ? [] : (r.outputInputs ?? []),
+    );
     const resource = r.custom
-      ? new (sdkClass(r.type))(r.name, revive(r.inputs) as Record<string, unknown>, opts)
-      : new pulumi.ComponentResource(r.type, r.name, {}, opts);
+      ? new (sdkClass(r.type))(r.name, inputs, opts)
+      : new Component(r.type, r.name, {}, opts);
     byUrn.set(r.urn, resource);
+  }
+  // Components register their outputs once their children exist, as pyfleet's do.
+  for (const r of registrations) {
+    const resource = byUrn.get(r.urn);
+    if (r.outputs && resource instanceof Component) {
+      const outputs = revive(r.outputs) as Record<string, unknown>;
+      for (const key of r.outputOutputs ?? []) outputs[key] = pulumi.output(outputs[key]);
+      resource.finish(outputs);
+    }
   }
   return byUrn.size;
 }

@@ -5,9 +5,11 @@
  *   eval-one.ts pyfleet <N>   evaluate pyfleet's program (index.ts)
  *   eval-one.ts baseline <N>  evaluate the plain program replaying the saved registrations
  *   eval-one.ts settings <N>  resolve the settings only (loadStack: files, config, git)
+ * PYFLEET_BENCH_PROFILE=<dir> also writes a CPU profile of the measured window.
  * `--as-run` first sets the stack-trace mode the commands users run set (cli/stackTraces.ts).
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import * as pulumi from "@pulumi/pulumi";
@@ -64,6 +66,29 @@ function sameRegistrations(saved: readonly Registration[], replayed: readonly Re
   }
 }
 
+/**
+ * With PYFLEET_BENCH_PROFILE=<dir>, a V8 CPU profile of the measured window only (not module
+ * loading), written to <dir>/<mode>-<apps>.cpuprofile for Chrome DevTools or speedscope.
+ */
+async function startProfile(): Promise<((name: string) => Promise<void>) | undefined> {
+  const dir = process.env["PYFLEET_BENCH_PROFILE"];
+  if (!dir) return undefined;
+  const session = new Session();
+  session.connect();
+  const post = (method: string) =>
+    new Promise<unknown>((done, fail) =>
+      session.post(method, (error, result) => (error ? fail(error) : done(result))),
+    );
+  await post("Profiler.enable");
+  await post("Profiler.start");
+  return async (name) => {
+    const { profile } = (await post("Profiler.stop")) as { profile: unknown };
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  };
+}
+
 async function main(): Promise<void> {
   const [mode, countArg, ...flags] = process.argv.slice(2) as [Mode, string, ...string[]];
   const count = Number(countArg);
@@ -71,6 +96,8 @@ async function main(): Promise<void> {
     throw new Error(`usage: eval-one.ts <${MODES.join("|")}> <apps> [--as-run]`);
   }
   if (flags.includes("--as-run")) useNativeStackTraces();
+  // A quick start's local settings name the example apps, which a bench catalogue lacks.
+  process.env["PYFLEET_LOCAL_SETTINGS"] = "none";
   const catalogue = writeBenchCatalogue(ROOT, count);
   const config = { ...stackFileConfig("dev"), "pyfleet:catalogue": catalogue };
   const recorded = await installMocks({ stack: "dev", config });
@@ -98,12 +125,14 @@ async function main(): Promise<void> {
     };
   }
 
+  const profile = await startProfile();
   const wallStart = performance.now();
   const cpuStart = cpuMs();
   await evaluate();
   await drained();
   const cpu = cpuMs() - cpuStart;
   const wall = performance.now() - wallStart;
+  await profile?.(`${mode}-${count}${flags.includes("--as-run") ? "-as-run" : ""}`);
   if (saved) sameRegistrations(saved, recorded);
   if (registrations) writeFileSync(registrationsFile(count), JSON.stringify(registrations));
   process.stdout.write(

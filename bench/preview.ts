@@ -41,6 +41,8 @@ function main(): void {
       ...process.env,
       PULUMI_BACKEND_URL: `file://${work}/state`,
       PULUMI_CONFIG_PASSPHRASE: LOCAL_PASSPHRASE,
+      // A quick start's local settings name the example apps, which a bench catalogue lacks.
+      PYFLEET_LOCAL_SETTINGS: "none",
     };
     mkdirSync(path.join(work, "state"));
     const overlays = new Map<number, string>();

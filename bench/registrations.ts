@@ -24,6 +24,16 @@ export interface Registration {
   provider?: string;
   /** URNs its inputs depend on. */
   dependencies: string[];
+  /**
+   * Input paths (`spec.template.spec.containers[0].image`) whose value pyfleet passed as an
+   * Output (another resource's property, e.g. an auto-named ServiceAccount's name), which a
+   * hand-written program has to pass as an Output too.
+   */
+  outputInputs?: string[];
+  /** A component's registered outputs (`registerOutputs`), as the engine received them. */
+  outputs?: Record<string, unknown>;
+  /** Which of those outputs the component passed as Outputs (the others were plain values). */
+  outputOutputs?: string[];
 }
 
 /** The slice of a register-resource request read here. */
@@ -40,6 +50,59 @@ type Callback = (error: unknown, response?: { getUrn(): string }) => void;
 
 interface Monitor {
   registerResource(request: RegisterRequest, callback: Callback): unknown;
+  registerResourceOutputs(
+    request: {
+      getUrn(): string;
+      getOutputs(): { toJavaScript(): Record<string, unknown> } | undefined;
+    },
+    callback: (error: unknown, response?: unknown) => void,
+  ): unknown;
+}
+
+/**
+ * The SDK awaits every Output input through `debuggablePromise`, labelled
+ * `serializeProperty.await(Promise<resource:<name>[<type>].<path>.id>)`; that label is the only
+ * place the SDK names the input path, so the recorder reads it there.
+ */
+const OUTPUT_INPUT_LABEL =
+  /^serializeProperty\.await\(Promise<resource:([^[]+)\[([^\]]+)\]\.(.+?)\.id>\)$/;
+
+/** Collects `<type> <name>` -> Output-valued input paths while pyfleet registers. */
+function watchOutputInputs(): Map<string, Set<string>> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const debuggable = require("@pulumi/pulumi/runtime/debuggable") as {
+    debuggablePromise: (p: Promise<unknown>, label: string) => Promise<unknown>;
+  };
+  const original = debuggable.debuggablePromise;
+  const paths = new Map<string, Set<string>>();
+  debuggable.debuggablePromise = (promise, label) => {
+    const match = OUTPUT_INPUT_LABEL.exec(String(label));
+    if (match && !match[3]!.endsWith(".id")) {
+      const key = `${match[2]} ${match[1]}`;
+      paths.set(key, (paths.get(key) ?? new Set()).add(match[3]!));
+    }
+    return original(promise, label);
+  };
+  return paths;
+}
+
+/** Collects `<type> <name>` -> the output keys a component registered as Outputs. */
+function watchComponentOutputs(): Map<string, string[]> {
+  const keys = new Map<string, string[]>();
+  const prototype = pulumi.ComponentResource.prototype as unknown as {
+    registerOutputs: (this: unknown, outputs?: Record<string, unknown>) => void;
+  };
+  const original = prototype.registerOutputs;
+  prototype.registerOutputs = function (this: unknown, outputs?: Record<string, unknown>) {
+    // The SDK's own fields for a resource's type and name.
+    const self = this as { __pulumiType?: string; __name?: string };
+    const outputKeys = Object.entries(outputs ?? {})
+      .filter(([, value]) => pulumi.Output.isInstance(value))
+      .map(([key]) => key);
+    if (outputKeys.length > 0) keys.set(`${self.__pulumiType} ${self.__name}`, outputKeys.sort());
+    original.call(this, outputs);
+  };
+  return keys;
 }
 
 /**
@@ -51,6 +114,19 @@ export function recordRegistrations(recorded: readonly Recorded[]): Registration
   if (!monitor) throw new Error("recordRegistrations: install the mocks first");
   const original = monitor.registerResource.bind(monitor);
   const registrations: Registration[] = [];
+  const outputInputs = watchOutputInputs();
+  const componentOutputs = watchComponentOutputs();
+  const originalOutputs = monitor.registerResourceOutputs.bind(monitor);
+  monitor.registerResourceOutputs = (request, callback) => {
+    const registration = registrations.find((r) => r.urn === request.getUrn());
+    const outputs = request.getOutputs()?.toJavaScript() ?? {};
+    if (registration && Object.keys(outputs).length > 0) {
+      registration.outputs = outputs;
+      const keys = componentOutputs.get(`${registration.type} ${registration.name}`);
+      if (keys) registration.outputOutputs = keys;
+    }
+    return originalOutputs(request, callback);
+  };
   monitor.registerResource = (request, callback) => {
     const index = recorded.length;
     const registration: Registration = {
@@ -73,6 +149,8 @@ export function recordRegistrations(recorded: readonly Recorded[]): Registration
       }
       registration.inputs = mocked.inputs;
       registration.urn = response?.getUrn() ?? "";
+      const paths = outputInputs.get(`${registration.type} ${registration.name}`);
+      if (paths) registration.outputInputs = [...paths].sort();
       callback(error, response);
     });
   };
