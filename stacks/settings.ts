@@ -56,7 +56,15 @@ export function resolveSettings(sources: SettingsSources): Settings {
     throw new SettingsError(sources.stack, problems);
   }
 
-  const settings = buildSettings(sources, environment, config, catalogue, cataloguePath, problems);
+  const settings = buildSettings(
+    sources,
+    environment,
+    config,
+    catalogue,
+    cataloguePath,
+    stackFile,
+    problems,
+  );
   problems.push(
     ...consistencyProblems({
       settings,
@@ -182,6 +190,7 @@ function buildSettings(
   config: StackConfig,
   catalogue: CatalogueFile,
   cataloguePath: string,
+  stackFile: string,
   problems: string[],
 ): Settings {
   const defaults = ENVIRONMENT_DEFAULTS[environment];
@@ -191,7 +200,8 @@ function buildSettings(
     if (!(name in catalogue.apps)) {
       problems.push(
         `pyfleet:apps.${name}: no app "${name}" in ${cataloguePath} (apps there: ` +
-          `${Object.keys(catalogue.apps).join(", ") || "none"}); add it to the catalogue first`,
+          `${Object.keys(catalogue.apps).join(", ") || "none"}); add it to the catalogue first, ` +
+          `or remove apps.${name} from ${stackFile}`,
       );
     }
   }

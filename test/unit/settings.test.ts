@@ -464,7 +464,7 @@ describe("validation errors", () => {
 
   it("rejects stack overrides for apps the catalogue lacks", () => {
     expect(problemsOf({ config: { apps: { dashbaord: { replicas: 2 } } } })).toEqual([
-      'pyfleet:apps.dashbaord: no app "dashbaord" in apps/catalogue.yaml (apps there: dashboard, vectors, science); add it to the catalogue first',
+      'pyfleet:apps.dashbaord: no app "dashbaord" in apps/catalogue.yaml (apps there: dashboard, vectors, science); add it to the catalogue first, or remove apps.dashbaord from Pulumi.dev.yaml',
     ]);
   });
 
