@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { AppNamespace } from "./components/appNamespace";
-import { isRenderMode, kubernetesProvider } from "./components/cluster";
+import { isRenderMode, kubernetesProvider, rolloutDiagnosis } from "./components/cluster";
 import {
   PromotionRefused,
   checkPromotions,
@@ -77,6 +77,8 @@ async function compose(): Promise<Record<string, unknown>> {
     k8s,
   );
 
+  // One error hook for every Deployment: a rollout that fails says why, from the cluster.
+  const diagnosis = rolloutDiagnosis(settings.cluster, loaded.kubeconfig);
   const apps: Record<string, pulumi.Output<AppOutput>> = {};
   for (const app of settings.apps) {
     const release = new AppRelease(app.name, {
@@ -103,6 +105,7 @@ async function compose(): Promise<Record<string, unknown>> {
         ...(namespace.pullSecretName ? { pullSecretName: namespace.pullSecretName } : {}),
         awaitTimeoutSeconds: awaitTimeoutSeconds(settings),
         egressOpen: settings.egressOpen,
+        ...(diagnosis ? { rolloutDiagnosis: diagnosis } : {}),
       },
       k8s,
     );

@@ -20,6 +20,7 @@ import {
   StackNotFoundError,
   type Stack,
 } from "@pulumi/pulumi/automation";
+import { KUBECTL_VARIABLE } from "../components/cluster";
 import { LOCAL_PASSPHRASE } from "../infra/localEnv";
 import { offlineSettings } from "../stacks/offline";
 import { useNativeStackTraces } from "./stackTraces";
@@ -132,7 +133,7 @@ async function main(argv: string[]): Promise<number> {
   ) {
     env["PULUMI_CONFIG_PASSPHRASE"] = LOCAL_PASSPHRASE;
   }
-  Object.assign(env, dockerEnv(options.stack, options.configFile));
+  Object.assign(env, dockerEnv(options.stack, options.configFile), kubectlEnv());
   for (const [key, value] of Object.entries(env)) process.env[key] = value;
 
   const pulumiCommand = await PulumiCommand.get({
@@ -278,6 +279,30 @@ function dockerEnv(stack: string, configFile: string | undefined): Record<string
     ...(build.dockerHost !== undefined ? { DOCKER_HOST: build.dockerHost } : {}),
     ...(build.dockerConfig !== undefined ? { DOCKER_CONFIG: build.dockerConfig } : {}),
   };
+}
+
+/**
+ * The kubectl the Deployments' rollout diagnosis asks the cluster with: PYFLEET_KUBECTL, a
+ * kubectl on PATH, or else the one built with the local cluster (infra/cluster.sh), if any.
+ */
+function kubectlEnv(): Record<string, string> {
+  if (process.env[KUBECTL_VARIABLE]) return {};
+  const onPath = spawnSync("sh", ["-c", "command -v kubectl"], { stdio: "ignore" });
+  if (onPath.status === 0) return {};
+  try {
+    const bin = execFileSync(
+      "bash",
+      [path.join(ROOT, "infra", "cluster", "build.sh"), "--bin", "kubernetes"],
+      {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"],
+      },
+    ).trim();
+    const kubectl = path.join(bin, "kubectl");
+    return existsSync(kubectl) ? { [KUBECTL_VARIABLE]: kubectl } : {};
+  } catch {
+    return {};
+  }
 }
 
 function runValidate(stack: string, configFile: string | undefined): number {

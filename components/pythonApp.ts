@@ -44,6 +44,8 @@ export interface PythonAppArgs {
   awaitTimeoutSeconds: number;
   /** Whether egress stays open (true) or is limited to DNS and the namespace. @default true */
   egressOpen?: boolean;
+  /** Error hook of the Deployment, which explains a failed rollout. @default none */
+  rolloutDiagnosis?: pulumi.ErrorHook;
 }
 
 /** Fixed name of an app's Secret, so operators can create it themselves in render mode. */
@@ -154,6 +156,7 @@ export class PythonApp extends pulumi.ComponentResource {
       {
         ...child,
         ...(deploymentIgnoresReplicas(app, live) ? { ignoreChanges: ["spec.replicas"] } : {}),
+        ...(args.rolloutDiagnosis ? { hooks: { onError: [args.rolloutDiagnosis] } } : {}),
         customTimeouts: {
           create: `${args.awaitTimeoutSeconds}s`,
           update: `${args.awaitTimeoutSeconds}s`,

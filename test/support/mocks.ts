@@ -79,6 +79,11 @@ export async function installMocks(options: MockOptions): Promise<Recorded[]> {
     options.stack,
     false,
   );
+  // The SDK's mock monitor takes resource hooks but not error hooks (the Deployments' rollout
+  // diagnosis): accept them as the engine does, without ever calling them.
+  const monitor = pulumi.runtime.getMonitor() as unknown as Record<string, unknown>;
+  monitor["registerErrorHook"] ??= (_request: unknown, callback: (e: null, r: object) => void) =>
+    callback(null, {});
   return recorded;
 }
 
