@@ -5,6 +5,7 @@
  */
 export * from "./digests";
 export * from "./dockerignore";
+export * from "./dockerignoreMatch";
 export * from "./environments";
 export * from "./labels";
 export * from "./names";
