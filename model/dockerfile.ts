@@ -223,10 +223,17 @@ export function healthcheck(spec: DockerfileSpec): string {
   );
 }
 
+/**
+ * Modes of the app code in the image: a checkout made with umask 077 holds 600 files, which the
+ * non-root user could not read; symbolic --chmod (Dockerfile frontend 1.10+) gives git's 644/755.
+ */
+export const APP_CODE_MODE = "u=rwX,go=rX";
+
 function finalInstructions(spec: DockerfileSpec): string[] {
   return [
-    "# App code last: a code-only change reuses every layer above.",
-    "COPY . .",
+    "# App code last: a code-only change reuses every layer above. Modes as git keeps them",
+    "# (readable by all, executable where the owner may), whatever the checkout's umask.",
+    `COPY --chmod=${APP_CODE_MODE} . .`,
     `USER ${spec.uid}:${spec.uid}`,
     ...(spec.port !== undefined ? [`EXPOSE ${spec.port}`] : []),
     healthcheck(spec),

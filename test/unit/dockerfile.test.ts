@@ -71,10 +71,10 @@ describe.each(settings.apps.map((a) => [a.name, a] as const))("Dockerfile of %s"
   it("D7 copies the dependency spec before the code, and the code last", () => {
     const lines = text.split("\n");
     const spec = lines.findIndex((l) => /^COPY (requirements|pyproject|environment)/.test(l));
-    const code = lines.findIndex((l) => l === "COPY . .");
+    const code = lines.findIndex((l) => l === "COPY --chmod=u=rwX,go=rX . .");
     expect(spec).toBeGreaterThan(-1);
     expect(code).toBeGreaterThan(spec);
-    const copyIndex = production.indexOf("COPY . .");
+    const copyIndex = production.indexOf("COPY --chmod=u=rwX,go=rX . .");
     expect(
       production
         .slice(copyIndex + 1)
