@@ -90,7 +90,7 @@ async function compose(): Promise<Record<string, unknown>> {
       ...(loaded.sourceUrl ? { sourceUrl: loaded.sourceUrl } : {}),
       ...(sourceApps ? { sourceApps } : {}),
     });
-    const { version, revision, repository, source } = release;
+    const { version, revision, repository, source, build } = release;
     const deployed = new PythonApp(
       app.name,
       {
@@ -128,6 +128,7 @@ async function compose(): Promise<Record<string, unknown>> {
         ...(url !== undefined ? { url } : {}),
         namespace: ns,
         source: { ...source, ...(promotedAt !== undefined ? { promotedAt } : {}) },
+        ...(build !== undefined ? { build } : {}),
       }));
   }
 

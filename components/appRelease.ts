@@ -4,11 +4,16 @@
  * The component parents the docker-build image (through PythonImage) or the registry-side
  * tags, so `pulumi stack --show-urns` shows each app's release under one node.
  */
+import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { parse as parseYaml } from "yaml";
 import type { AppSettings, Settings } from "../stacks/types";
+import { contextEntries, type ContextEntry } from "../stacks/contextFiles";
+import { buildRecord } from "../model/buildRecord";
 import { renderDockerfile } from "../model/dockerfile";
-import { imagePlan } from "../model/imagePlan";
+import { imagePlan, type ImagePlan } from "../model/imagePlan";
+import type { BuildRecord } from "../model/rebuildReasons";
 import { promotedImage, type AppOutput } from "../model/promotion";
 import { PythonImage, type RegistryCredentials } from "./pythonImage";
 import { RegistryTag } from "./registryTag";
@@ -56,6 +61,8 @@ export class AppRelease extends pulumi.ComponentResource {
   readonly source: AppOutput["source"];
   /** When this environment's tag was pointed at the digest (promotions only). */
   readonly promotedAt: pulumi.Output<string | undefined>;
+  /** What went into the build key (builds only), which the next preview compares with. */
+  readonly build: BuildRecord | undefined;
 
   constructor(name: string, args: AppReleaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pyfleet:release:AppRelease", name, {}, opts);
@@ -102,6 +109,7 @@ export class AppRelease extends pulumi.ComponentResource {
       this.revision = promoted.revision;
       this.source = { ...promoted.source };
       this.promotedAt = tags.at(-1)?.taggedAt ?? pulumi.output(undefined);
+      this.build = undefined;
     } else {
       const plan = imagePlan({
         app,
@@ -111,6 +119,8 @@ export class AppRelease extends pulumi.ComponentResource {
         tags: settings.tags,
         ...(args.sourceUrl ? { sourceUrl: args.sourceUrl } : {}),
       });
+      const dockerfile = renderDockerfile(plan.dockerfile);
+      this.build = recordOf(args.root, app, plan, dockerfile);
       const built = new PythonImage(
         `${app.name}-image`,
         {
@@ -118,7 +128,7 @@ export class AppRelease extends pulumi.ComponentResource {
           namedContexts: Object.fromEntries(
             Object.entries(plan.namedContexts).map(([n, dir]) => [n, path.join(args.root, dir)]),
           ),
-          dockerfile: renderDockerfile(plan.dockerfile),
+          dockerfile,
           repository: plan.repository,
           tags: plan.tags.tags,
           platforms: app.build.platforms,
@@ -154,6 +164,47 @@ export class AppRelease extends pulumi.ComponentResource {
       revision: this.revision,
       source: this.source,
       promotedAt: this.promotedAt,
+      build: this.build,
     });
   }
+}
+
+/** Context listings by absolute folder: apps that share a folder list it once per run. */
+const listed = new Map<string, ContextEntry[]>();
+function entriesOf(folder: string): ContextEntry[] {
+  let entries = listed.get(folder);
+  if (!entries) listed.set(folder, (entries = contextEntries(folder)));
+  return entries;
+}
+
+/** The build record of one app's image: its key and what went into it. */
+export function recordOf(
+  root: string,
+  app: AppSettings,
+  plan: ImagePlan,
+  dockerfile: string,
+): BuildRecord {
+  const context = path.join(root, app.path);
+  return buildRecord({
+    spec: plan.dockerfile,
+    dockerfile,
+    target: app.build.target,
+    platforms: app.build.platforms,
+    buildArgs: plan.buildArgs,
+    labels: plan.labels,
+    contexts: {
+      ".": entriesOf(context),
+      ...Object.fromEntries(
+        Object.entries(plan.namedContexts).map(([n, dir]) => [n, entriesOf(path.join(root, dir))]),
+      ),
+    },
+    readFile: (file) => {
+      try {
+        return readFileSync(path.join(context, file), "utf8");
+      } catch {
+        return undefined;
+      }
+    },
+    parseYaml: (text) => parseYaml(text) as unknown,
+  });
 }

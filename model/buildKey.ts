@@ -24,6 +24,8 @@ export interface BuildKeyInputs {
   baseImages: Readonly<Record<string, string>>;
   /** The main context (`.`) and each named context, as entry lists. */
   contexts: Readonly<Record<string, readonly ContextEntry[]>>;
+  /** The settings the Dockerfile was generated from, by key (what the reasons name). */
+  recipe?: Readonly<Record<string, string>>;
 }
 
 /** The version of the key's own format: a change to what it hashes changes every key. */
@@ -63,6 +65,7 @@ export function buildKey(inputs: BuildKeyInputs): string {
         labels: inputs.labels,
         baseImages: inputs.baseImages,
         contexts,
+        recipe: inputs.recipe,
       }),
     )
     .digest("hex");

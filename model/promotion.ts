@@ -3,6 +3,7 @@
  * previous environment runs, read from its stack outputs, or an explicit pin (rollback).
  * Pure: the source stack's outputs come in as a value.
  */
+import type { BuildRecord } from "./rebuildReasons";
 import { isDigestRef } from "../policy/vocabulary";
 
 /** What a stack exports per app; promotion and CI read these names. */
@@ -30,6 +31,8 @@ export interface AppOutput {
     /** When the environment's registry tag was pointed at this digest. */
     promotedAt?: string;
   };
+  /** What went into the build key (stacks that build), for the next preview's reasons. */
+  build?: BuildRecord;
 }
 
 /** A promotion the guards refuse: bad input to fix, not a bug. */

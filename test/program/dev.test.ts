@@ -14,6 +14,32 @@ beforeAll(async () => {
 });
 
 describe("dev stack (whole program under mocks)", () => {
+  it("records each build's key and what went into it, for the next preview's reasons", () => {
+    const apps = run.outputs["apps"] as Record<string, { build?: Record<string, unknown> }>;
+    const build = apps["vectors"]!.build!;
+    expect(build["key"]).toMatch(/^[0-9a-f]{64}$/);
+    expect(build["dependencies"]).toEqual({
+      fastapi: "0.165.0",
+      uvicorn: "0.54.0",
+      numpy: "2.4.6",
+    });
+    expect(build["dependencyFiles"]).toEqual(["requirements.txt"]);
+    // What BuildKit receives: .dockerignore leaves out the tests and itself.
+    expect(Object.keys(build["files"] as object).sort()).toEqual([
+      "README.md",
+      "VERSION",
+      "requirements.txt",
+      "vectors/__init__.py",
+      "vectors/main.py",
+      "vectors/metrics.py",
+      "vectors/store.py",
+    ]);
+    expect(build["settings"]).toMatchObject({ "build.platforms": "linux/amd64", kind: "fastapi" });
+    // Per-commit values stay out of the key: the record names no revision.
+    expect(JSON.stringify(build)).not.toContain("0123456789abcdef");
+    expect(new Set(Object.values(apps).map((a) => a.build?.["key"])).size).toBe(3);
+  });
+
   it("creates exactly the expected objects", () => {
     expect(countByType(run.recorded)).toEqual({
       "pulumi:providers:kubernetes": 1,
@@ -41,7 +67,9 @@ describe("dev stack (whole program under mocks)", () => {
       expect.stringMatching(/^localhost:5000\/pyfleet\/dashboard:sha-0123456(-dirty)?$/),
       "localhost:5000/pyfleet/dashboard:dev",
     ]);
-    expect(dashboard.inputs["push"]).toBe(true);
+    // Pushed by a registry export that stamps layers with the commit time (reproducible).
+    expect(dashboard.inputs["push"]).toBe(false);
+    expect(dashboard.inputs["exports"]).toEqual([{ raw: "type=registry,rewrite-timestamp=true" }]);
     expect(dashboard.inputs["platforms"]).toEqual(["linux/amd64"]);
     expect(dashboard.inputs["target"]).toBe("production");
     expect(dashboard.inputs["buildOnPreview"]).toBe(false);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { buildRecord, type BuildRecordInput } from "../../model/buildRecord";
 import {
   condaLockOf,
   environmentOf,
@@ -104,5 +105,66 @@ describe("rebuildReasons", () => {
     expect(rebuildLine("vectors", ["code: 1 file changed (app.py)"])).toBe(
       "vectors: rebuilds because code: 1 file changed (app.py)",
     );
+  });
+});
+
+describe("buildRecord", () => {
+  const spec = {
+    app: "vectors",
+    flavour: "pip" as const,
+    kind: "fastapi" as const,
+    entrypoint: "vectors.main:app",
+    port: 8000,
+    startupBudgetSeconds: 60,
+    uid: 10001,
+    baseImages: { python: "python:3.11-slim-bookworm", condaBuilder: "x", condaRuntime: "y" },
+  };
+  const input = (over: Partial<BuildRecordInput> = {}): BuildRecordInput => ({
+    spec,
+    dockerfile: "FROM python:3.11-slim-bookworm\n",
+    target: "production",
+    platforms: ["linux/amd64"],
+    buildArgs: { SOURCE_DATE_EPOCH: "1796036400" },
+    labels: {
+      "org.opencontainers.image.title": "vectors",
+      "org.opencontainers.image.revision": "a".repeat(40),
+      "org.opencontainers.image.created": "2026-11-30T11:00:00Z",
+    },
+    contexts: {
+      ".": [{ path: "requirements.txt", kind: "file", mode: "644", sha256: "f".repeat(64) }],
+    },
+    readFile: (p) => (p === "requirements.txt" ? "numpy==1.26.4\n" : undefined),
+    parseYaml: () => ({}),
+    ...over,
+  });
+
+  it("keeps per-commit values out of the key: another commit of the same tree, one key", () => {
+    const later = input({
+      buildArgs: { SOURCE_DATE_EPOCH: "1796122800" },
+      labels: {
+        "org.opencontainers.image.title": "vectors",
+        "org.opencontainers.image.revision": "b".repeat(40),
+        "org.opencontainers.image.created": "2026-12-01T11:00:00Z",
+      },
+    });
+    expect(buildRecord(later).key).toBe(buildRecord(input()).key);
+    expect(buildRecord(input()).dependencies).toEqual({ numpy: "1.26.4" });
+  });
+
+  it("moves the key with what shapes the image, and says which setting", () => {
+    const apt = input({ spec: { ...spec, aptPackages: ["libgomp1"] } });
+    expect(buildRecord(apt).key).not.toBe(buildRecord(input()).key);
+    expect(rebuildReasons(buildRecord(input()), buildRecord(apt))).toEqual([
+      "setting build.aptPackages:  -> libgomp1",
+    ]);
+    const pinned = input({
+      spec: {
+        ...spec,
+        baseImages: { ...spec.baseImages, python: `python@sha256:${"c".repeat(64)}` },
+      },
+    });
+    expect(buildRecord(pinned).baseImages).toMatchObject({
+      [`python@sha256:${"c".repeat(64)}`]: `sha256:${"c".repeat(64)}`,
+    });
   });
 });
