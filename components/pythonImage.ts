@@ -104,7 +104,10 @@ export class PythonImage extends pulumi.ComponentResource {
         target: args.target ?? "production",
         buildArgs: args.buildArgs ?? {},
         labels: args.labels ?? {},
-        push,
+        // A registry export whose layers carry SOURCE_DATE_EPOCH's time, not the build's, so two
+        // builds of one commit push one digest (`push: true` has no rewrite-timestamp).
+        push: false,
+        ...(push ? { exports: [{ raw: "type=registry,rewrite-timestamp=true" }] } : {}),
         buildOnPreview: args.buildOnPreview ?? false,
         network: args.network ?? "default",
         ...(args.builder !== undefined ? { builder: { name: args.builder } } : {}),

@@ -58,6 +58,9 @@ export const BUILD_ARGS = [
   "PIP_NO_INDEX",
   "PIP_TRUSTED_HOST",
   "CONDA_CHANNEL",
+  // The commit time (BuildKit's own build argument), declared so the builder's wheel builds
+  // and bytecode compiles see it too.
+  "SOURCE_DATE_EPOCH",
 ] as const;
 
 /**

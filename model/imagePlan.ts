@@ -98,6 +98,12 @@ export function imagePlan(input: ImagePlanInput): ImagePlan {
     buildArgs["PIP_FIND_LINKS"] = input.build.pipFindLinks;
   }
   if (input.build.pipNoIndex === true) buildArgs["PIP_NO_INDEX"] = "1";
+  // BuildKit stamps the image config and, with rewrite-timestamp on the export, every layer's
+  // files with this time instead of the build's: one commit gives one digest.
+  const committed = app.revision?.committedAt;
+  if (committed !== undefined && !Number.isNaN(Date.parse(committed))) {
+    buildArgs["SOURCE_DATE_EPOCH"] = String(Math.floor(Date.parse(committed) / 1000));
+  }
   if (input.build.condaChannel !== undefined && app.flavour === "conda") {
     buildArgs["CONDA_CHANNEL"] = input.build.condaChannel;
   }

@@ -175,6 +175,7 @@ describe("flavour specifics", () => {
       tags: settings.tags,
     });
     expect(plan.buildArgs).toEqual({
+      SOURCE_DATE_EPOCH: expect.stringMatching(/^\d+$/),
       PIP_INDEX_URL: "https://pypi.internal/simple",
       PIP_FIND_LINKS: "http://127.0.0.1:8080/",
       PIP_NO_INDEX: "1",
@@ -277,6 +278,24 @@ describe("flavour specifics", () => {
     expect(builder).toContain("USER 0");
   });
 
+  it("stamps the image with the commit time (SOURCE_DATE_EPOCH), and nothing when unknown", () => {
+    const vectors = settings.apps.find((a) => a.name === "vectors")!;
+    const at = (committedAt?: string) =>
+      imagePlan({
+        app: {
+          ...vectors,
+          revision: { sha: "0".repeat(40), dirty: false, ...(committedAt ? { committedAt } : {}) },
+        },
+        environment: "dev",
+        registry: settings.registry,
+        build: settings.build,
+        tags: settings.tags,
+      }).buildArgs["SOURCE_DATE_EPOCH"];
+    expect(at("2026-11-30T12:00:00+01:00")).toBe("1796036400");
+    expect(at(undefined)).toBeUndefined();
+    expect(at("not a time")).toBeUndefined();
+  });
+
   it("conda: the tool context and the channel argument come from the plan", () => {
     const science = settings.apps.find((a) => a.name === "science")!;
     const plan = imagePlan({
@@ -287,7 +306,10 @@ describe("flavour specifics", () => {
       tags: settings.tags,
     });
     expect(plan.namedContexts).toEqual({ "pyfleet-conda": "images/conda" });
-    expect(plan.buildArgs).toEqual({ CONDA_CHANNEL: "http://127.0.0.1:8470" });
+    expect(plan.buildArgs).toEqual({
+      SOURCE_DATE_EPOCH: expect.stringMatching(/^\d+$/),
+      CONDA_CHANNEL: "http://127.0.0.1:8470",
+    });
     expect(plan.dockerfile.condaInstaller).toBe("rattler");
     const vectors = settings.apps.find((a) => a.name === "vectors")!;
     const pip = imagePlan({
@@ -298,7 +320,7 @@ describe("flavour specifics", () => {
       tags: settings.tags,
     });
     expect(pip.namedContexts).toEqual({});
-    expect(pip.buildArgs).toEqual({});
+    expect(pip.buildArgs).toEqual({ SOURCE_DATE_EPOCH: expect.stringMatching(/^\d+$/) });
   });
 
   it("conda: every file the Dockerfile mounts from the tool context exists there", () => {
