@@ -5,6 +5,7 @@
  *   npm run -s preview:summary -- dev=preview-dev.json staging=preview-staging.json
  */
 import { readFileSync } from "node:fs";
+import { rebuildLine } from "../model/rebuildReasons";
 
 /** One step of `pulumi preview --json`. */
 export interface PreviewStep {
@@ -20,6 +21,8 @@ export interface PreviewStep {
 export interface PreviewJson {
   steps?: PreviewStep[];
   changeSummary?: Record<string, number>;
+  /** Per app that builds: why its image rebuilds (empty: it does not). */
+  rebuilds?: Record<string, string[]>;
 }
 
 /** Pulumi's placeholder for a value not known until the update runs. */
@@ -140,6 +143,16 @@ export function summarisePreview(stack: string, preview: PreviewJson): string {
     lines.push("| change | type | resource |", "|---|---|---|", ...changed, "");
   } else {
     lines.push("No changes.", "");
+  }
+
+  const rebuilds = Object.entries(preview.rebuilds ?? {});
+  if (rebuilds.length > 0) {
+    lines.push(
+      "**Image builds**",
+      "",
+      ...rebuilds.map(([app, reasons]) => `- ${rebuildLine(app, reasons)}`),
+      "",
+    );
   }
 
   const images: string[] = [];

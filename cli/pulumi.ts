@@ -22,7 +22,9 @@ import {
 } from "@pulumi/pulumi/automation";
 import { KUBECTL_VARIABLE } from "../components/cluster";
 import { LOCAL_PASSPHRASE } from "../infra/localEnv";
+import type { AppOutput } from "../model/promotion";
 import { offlineSettings } from "../stacks/offline";
+import { rebuildLines, rebuildsOf } from "./rebuilds";
 import { useNativeStackTraces } from "./stackTraces";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -167,6 +169,12 @@ async function main(argv: string[]): Promise<number> {
   };
   switch (options.operation) {
     case "preview": {
+      // Which images rebuild and why, from the build records the last up stored.
+      const rebuilds = await imageRebuilds(stack, options);
+      if (!options.json) {
+        const lines = rebuildLines(rebuilds);
+        if (lines.length > 0) process.stdout.write(`${lines.join("\n")}\n\n`);
+      }
       if (options.json) {
         // The same shape as `pulumi preview --json`, built from the engine's step events; the
         // human-readable progress goes to stderr.
@@ -190,7 +198,7 @@ async function main(argv: string[]): Promise<number> {
           },
         });
         process.stdout.write(
-          `${JSON.stringify({ steps, changeSummary: result.changeSummary }, null, 2)}\n`,
+          `${JSON.stringify({ steps, changeSummary: result.changeSummary, rebuilds }, null, 2)}\n`,
         );
         return 0;
       }
@@ -230,6 +238,27 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${JSON.stringify(summarise(await stack.outputs()), null, 2)}\n`);
       return 0;
   }
+}
+
+/**
+ * The rebuild reasons per app: the records this tree would build against those in the stack's
+ * outputs. {} when they cannot be known (settings that do not resolve are the validate step's
+ * to report).
+ */
+async function imageRebuilds(stack: Stack, options: Options): Promise<Record<string, string[]>> {
+  let settings;
+  try {
+    settings = offlineSettings(
+      options.stack,
+      ROOT,
+      options.configFile ? { configFile: options.configFile } : {},
+    );
+  } catch {
+    return {};
+  }
+  const outputs: Record<string, { value: unknown }> = await stack.outputs().catch(() => ({}));
+  const previous = outputs["apps"]?.value as Record<string, AppOutput> | undefined;
+  return rebuildsOf(settings, ROOT, previous);
 }
 
 /** One step of a preview, as `pulumi preview --json` reports it. */

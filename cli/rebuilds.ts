@@ -1,0 +1,43 @@
+/**
+ * Which images a preview would rebuild, and why: the build record each app would get now
+ * (components/appRelease.ts `recordOf`), against the one the stack's last `up` stored in its
+ * outputs (`apps.<name>.build`). Stacks that promote never build and have none.
+ */
+import { recordOf } from "../components/appRelease";
+import { renderDockerfile } from "../model/dockerfile";
+import { imagePlan } from "../model/imagePlan";
+import type { AppOutput } from "../model/promotion";
+import { rebuildLine, rebuildReasons } from "../model/rebuildReasons";
+import { sourceRepositoryUrl } from "../stacks/projectFiles";
+import type { Settings } from "../stacks/types";
+
+/** The reasons per app (empty: no rebuild); {} for a stack that promotes. */
+export function rebuildsOf(
+  settings: Settings,
+  root: string,
+  previous: Readonly<Record<string, AppOutput>> | undefined,
+): Record<string, string[]> {
+  if (settings.images.mode !== "build") return {};
+  const out: Record<string, string[]> = {};
+  const sourceUrl = sourceRepositoryUrl(root);
+  for (const app of settings.apps) {
+    const plan = imagePlan({
+      app,
+      environment: settings.environment,
+      registry: settings.registry,
+      build: settings.build,
+      tags: settings.tags,
+      ...(sourceUrl ? { sourceUrl } : {}),
+    });
+    const next = recordOf(root, app, plan, renderDockerfile(plan.dockerfile));
+    out[app.name] = rebuildReasons(previous?.[app.name]?.build, next);
+  }
+  return out;
+}
+
+/** The lines a preview prints before the engine's plan. */
+export function rebuildLines(rebuilds: Readonly<Record<string, string[]>>): string[] {
+  const apps = Object.keys(rebuilds);
+  if (apps.length === 0) return [];
+  return ["Images:", ...apps.map((app) => `  ${rebuildLine(app, rebuilds[app]!)}`)];
+}
