@@ -21,6 +21,7 @@ import {
   type Stack,
 } from "@pulumi/pulumi/automation";
 import { KUBECTL_VARIABLE } from "../components/cluster";
+import { CRANE_VARIABLE } from "../components/registryTag";
 import { LOCAL_PASSPHRASE } from "../infra/localEnv";
 import type { AppOutput } from "../model/promotion";
 import { offlineSettings } from "../stacks/offline";
@@ -135,7 +136,7 @@ async function main(argv: string[]): Promise<number> {
   ) {
     env["PULUMI_CONFIG_PASSPHRASE"] = LOCAL_PASSPHRASE;
   }
-  Object.assign(env, dockerEnv(options.stack, options.configFile), kubectlEnv());
+  Object.assign(env, dockerEnv(options.stack, options.configFile), kubectlEnv(), craneEnv());
   for (const [key, value] of Object.entries(env)) process.env[key] = value;
 
   const pulumiCommand = await PulumiCommand.get({
@@ -330,6 +331,26 @@ function kubectlEnv(): Record<string, string> {
     const kubectl = path.join(bin, "kubectl");
     return existsSync(kubectl) ? { [KUBECTL_VARIABLE]: kubectl } : {};
   } catch {
+    return {};
+  }
+}
+
+/**
+ * The crane registry-side tags run (promotion): PYFLEET_CRANE, a crane on PATH, or else the one
+ * infra/crane.sh builds from the Go module proxy (once, into the tools cache).
+ */
+function craneEnv(): Record<string, string> {
+  if (process.env[CRANE_VARIABLE]) return {};
+  if (spawnSync("sh", ["-c", "command -v crane"], { stdio: "ignore" }).status === 0) return {};
+  try {
+    const out = execFileSync("bash", [path.join(ROOT, "infra", "crane.sh")], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const crane = out.trim().split("\n").pop() ?? "";
+    return existsSync(crane) ? { [CRANE_VARIABLE]: crane } : {};
+  } catch {
+    // No Go here: a promotion then says crane is missing, by name.
     return {};
   }
 }

@@ -21,7 +21,7 @@ export interface RegistryTagArgs {
   password?: pulumi.Input<string>;
 }
 
-interface TagInputs {
+export interface TagInputs {
   repository: string;
   digest: string;
   tag: string;
@@ -29,84 +29,62 @@ interface TagInputs {
   password?: string;
 }
 
-const MANIFEST_TYPES = [
-  "application/vnd.oci.image.index.v1+json",
-  "application/vnd.oci.image.manifest.v1+json",
-  "application/vnd.docker.distribution.manifest.list.v2+json",
-  "application/vnd.docker.distribution.manifest.v2+json",
-].join(", ");
+/** Environment variable naming the crane binary (infra/crane.sh builds one); else PATH's. */
+export const CRANE_VARIABLE = "PYFLEET_CRANE";
 
-/** Attempts per registry request when the registry answers 5xx. */
-const RETRIES = 4;
-
-/** Copies the manifest `digest` to `tag` through the registry HTTP API (v2). */
-async function putTag(inputs: TagInputs): Promise<void> {
-  const slash = inputs.repository.indexOf("/");
-  const host = inputs.repository.slice(0, slash);
-  const name = inputs.repository.slice(slash + 1);
+/**
+ * Points `tag` at `digest` with crane (go-containerregistry), which copies the manifest's bytes
+ * registry-side, retries transient failures, and authenticates with docker credential helpers
+ * and token auth. Explicit credentials go to a private docker config for the one call.
+ * Self-contained: Pulumi serializes this function into the dynamic provider.
+ */
+export async function putTag(inputs: TagInputs): Promise<void> {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { execFile } = require("node:child_process") as typeof import("node:child_process");
+  const fs = require("node:fs") as typeof import("node:fs");
+  const os = require("node:os") as typeof import("node:os");
+  const nodePath = require("node:path") as typeof import("node:path");
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const named = process.env["PYFLEET_CRANE"]?.trim() ?? "";
+  const crane = named === "" ? "crane" : named;
+  const host = inputs.repository.slice(0, inputs.repository.indexOf("/"));
   const loopback = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/.test(host);
-  const base = `${loopback ? "http" : "https"}://${host}/v2/${name}/manifests/`;
-  const basic =
-    inputs.username !== undefined && inputs.password !== undefined
-      ? `Basic ${Buffer.from(`${inputs.username}:${inputs.password}`).toString("base64")}`
-      : undefined;
-  let auth = basic;
-  const callOnce = async (url: string, init: RequestInit): Promise<Response> => {
-    const headers = new Headers(init.headers);
-    if (auth) headers.set("Authorization", auth);
-    let response = await fetch(url, { ...init, headers });
-    const challenge = response.headers.get("www-authenticate") ?? "";
-    if (response.status === 401 && challenge.startsWith("Bearer ")) {
-      const params: Record<string, string> = {};
-      for (const match of challenge.slice(7).matchAll(/(\w+)="([^"]*)"/g)) {
-        if (match[1] !== undefined && match[2] !== undefined) params[match[1]] = match[2];
-      }
-      const tokenUrl = new URL(params["realm"] ?? "");
-      if (params["service"]) tokenUrl.searchParams.set("service", params["service"]);
-      tokenUrl.searchParams.set("scope", `repository:${name}:pull,push`);
-      const tokenResponse = await fetch(tokenUrl, {
-        headers: basic ? { Authorization: basic } : {},
-      });
-      const token = (await tokenResponse.json()) as { token?: string; access_token?: string };
-      auth = `Bearer ${token.token ?? token.access_token ?? ""}`;
-      headers.set("Authorization", auth);
-      response = await fetch(url, { ...init, headers });
-    }
-    return response;
-  };
-  // A registry can answer 5xx while another request writes the same repository (the
-  // distribution registry reads a half-written link file as "invalid checksum digest
-  // format"); such answers are retried a bounded number of times.
-  const call = async (url: string, init: RequestInit): Promise<Response> => {
-    let response = await callOnce(url, init);
-    for (let attempt = 1; attempt < RETRIES && response.status >= 500; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
-      response = await callOnce(url, init);
-    }
-    return response;
-  };
-  const source = await call(base + inputs.digest, { headers: { Accept: MANIFEST_TYPES } });
-  if (!source.ok) {
-    throw new Error(`cannot read ${inputs.repository}@${inputs.digest}: HTTP ${source.status}`);
-  }
-  const contentType =
-    source.headers.get("content-type") ?? "application/vnd.oci.image.manifest.v1+json";
-  const body = Buffer.from(await source.arrayBuffer());
-  const put = await call(base + inputs.tag, {
-    method: "PUT",
-    headers: { "Content-Type": contentType },
-    body,
-  });
-  if (!put.ok) {
-    throw new Error(
-      `cannot tag ${inputs.repository}:${inputs.tag}: HTTP ${put.status} ${await put.text()}`,
+  const env = { ...process.env };
+  let dir: string | undefined;
+  if (inputs.username !== undefined && inputs.password !== undefined) {
+    dir = fs.mkdtempSync(nodePath.join(os.tmpdir(), "pyfleet-registry-"));
+    const auth = Buffer.from(`${inputs.username}:${inputs.password}`).toString("base64");
+    fs.writeFileSync(
+      nodePath.join(dir, "config.json"),
+      JSON.stringify({ auths: { [host]: { auth } } }),
+      {
+        mode: 0o600,
+      },
     );
+    env["DOCKER_CONFIG"] = dir;
   }
-  const digest = put.headers.get("docker-content-digest");
-  if (digest !== null && digest !== inputs.digest) {
-    throw new Error(
-      `registry stored ${inputs.repository}:${inputs.tag} as ${digest}, expected ${inputs.digest}`,
+  const run = (args: string[]) =>
+    new Promise<string>((resolve, reject) =>
+      execFile(
+        crane,
+        [...(loopback ? ["--insecure"] : []), ...args],
+        { env, timeout: 120_000 },
+        (error, stdout, stderr) =>
+          error
+            ? reject(new Error(`crane ${args.join(" ")}: ${(stderr || error.message).trim()}`))
+            : resolve(stdout.trim()),
+      ),
     );
+  try {
+    await run(["tag", `${inputs.repository}@${inputs.digest}`, inputs.tag]);
+    const digest = await run(["digest", `${inputs.repository}:${inputs.tag}`]);
+    if (digest !== inputs.digest) {
+      throw new Error(
+        `registry stored ${inputs.repository}:${inputs.tag} as ${digest}, expected ${inputs.digest}`,
+      );
+    }
+  } finally {
+    if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml, stringify } from "yaml";
+import { CRANE_VARIABLE } from "../components/registryTag";
 import { localSettingsFile } from "../stacks/localSettings";
 
 /** Project root. */
@@ -47,6 +48,17 @@ export interface LocalEnv {
 
 function log(message: string): void {
   process.stderr.write(`[local-env] ${message}\n`);
+}
+
+/** Builds (or finds) crane, the registry client of registry-side tags, and returns its path. */
+export function craneBinary(): string {
+  const out = execFileSync("bash", [path.join(ROOT, "infra", "crane.sh")], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const crane = out.trim().split("\n").pop() ?? "";
+  if (!existsSync(crane)) throw new Error(`infra/crane.sh printed no crane binary (${crane})`);
+  return crane;
 }
 
 /** Builds (or finds) the Pulumi toolchain and returns its bin directory. */
@@ -166,6 +178,7 @@ export async function startLocalEnv(): Promise<LocalEnv> {
   const env: Record<string, string> = {
     PATH: `${bin}:${process.env["PATH"] ?? ""}`,
     PYFLEET_PULUMI_BIN: bin,
+    [CRANE_VARIABLE]: craneBinary(),
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
     DOCKER_HOST: infra["DOCKER_HOST"]!,
