@@ -117,8 +117,9 @@ async function compose(): Promise<Record<string, unknown>> {
         deployed.url,
         namespace.name,
         release.promotedAt,
+        release.size,
       ])
-      .apply(([image, digest, tags, url, ns, promotedAt]) => ({
+      .apply(([image, digest, tags, url, ns, promotedAt, size]) => ({
         image,
         digest,
         repository,
@@ -129,6 +130,7 @@ async function compose(): Promise<Record<string, unknown>> {
         namespace: ns,
         source: { ...source, ...(promotedAt !== undefined ? { promotedAt } : {}) },
         ...(build !== undefined ? { build } : {}),
+        ...(size !== undefined ? { size } : {}),
       }));
   }
 

@@ -9,6 +9,8 @@
 import * as dockerBuild from "@pulumi/docker-build";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { ImageSize, type ImageSizeArgs } from "../components/imageSize";
+import { RegistryTag, type RegistryTagArgs } from "../components/registryTag";
 import type { Registration } from "./registrations";
 
 type Constructor = new (
@@ -20,9 +22,42 @@ type Constructor = new (
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270";
 
+/**
+ * pyfleet's dynamic resources (registry-side checks and tags): a program doing the same work
+ * needs a dynamic provider too, so the baseline registers them through the same classes, with
+ * the recorded arguments.
+ */
+type Inputs = Record<string, unknown>;
+
+/** The recorded inputs without what the resource classes add themselves. */
+function argsOf(inputs: Inputs, added: readonly string[]): Inputs {
+  return Object.fromEntries(
+    Object.entries(inputs).filter(([k]) => k !== "__provider" && !added.includes(k)),
+  );
+}
+
+class ReplayedImageSize extends ImageSize {
+  constructor(name: string, inputs: Inputs, opts: pulumi.CustomResourceOptions) {
+    super(name, argsOf(inputs, ["bytes", "largest"]) as unknown as ImageSizeArgs, opts);
+  }
+}
+
+class ReplayedRegistryTag extends RegistryTag {
+  constructor(name: string, inputs: Inputs, opts: pulumi.CustomResourceOptions) {
+    super(name, argsOf(inputs, ["taggedAt"]) as unknown as RegistryTagArgs, opts);
+  }
+}
+
+const DYNAMIC: Record<string, Constructor> = {
+  "pulumi-nodejs:dynamic/pyfleet:ImageSize": ReplayedImageSize,
+  "pulumi-nodejs:dynamic/pyfleet:RegistryTag": ReplayedRegistryTag,
+};
+
 /** The SDK class of a resource type; throws for a type this baseline does not know yet. */
 function sdkClass(type: string): Constructor {
   if (type === "pulumi:providers:kubernetes") return k8s.Provider;
+  const dynamic = DYNAMIC[type];
+  if (dynamic) return dynamic;
   if (type === "docker-build:index:Image") return dockerBuild.Image as unknown as Constructor;
   // kubernetes:<group>/<version>:<Kind>; the SDK names the module by the group's first label.
   const match = /^kubernetes:([^/]+)\/([^:]+):(\w+)$/.exec(type);

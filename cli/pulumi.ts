@@ -21,7 +21,7 @@ import {
   type Stack,
 } from "@pulumi/pulumi/automation";
 import { KUBECTL_VARIABLE } from "../components/cluster";
-import { CRANE_VARIABLE } from "../components/registryTag";
+import { CRANE_VARIABLE } from "../components/crane";
 import { LOCAL_PASSPHRASE } from "../infra/localEnv";
 import type { AppOutput } from "../model/promotion";
 import { offlineSettings } from "../stacks/offline";

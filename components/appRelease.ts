@@ -15,6 +15,8 @@ import { renderDockerfile } from "../model/dockerfile";
 import { imagePlan, type ImagePlan } from "../model/imagePlan";
 import type { BuildRecord } from "../model/rebuildReasons";
 import { promotedImage, type AppOutput } from "../model/promotion";
+import { memoryBytes } from "../policy/vocabulary";
+import { ImageSize } from "./imageSize";
 import { PythonImage, type RegistryCredentials } from "./pythonImage";
 import { RegistryTag } from "./registryTag";
 
@@ -63,6 +65,8 @@ export class AppRelease extends pulumi.ComponentResource {
   readonly promotedAt: pulumi.Output<string | undefined>;
   /** What went into the build key (builds only), which the next preview compares with. */
   readonly build: BuildRecord | undefined;
+  /** Compressed bytes of the pushed image (builds that push). */
+  readonly size: pulumi.Output<number | undefined>;
 
   constructor(name: string, args: AppReleaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pyfleet:release:AppRelease", name, {}, opts);
@@ -110,6 +114,7 @@ export class AppRelease extends pulumi.ComponentResource {
       this.source = { ...promoted.source };
       this.promotedAt = tags.at(-1)?.taggedAt ?? pulumi.output(undefined);
       this.build = undefined;
+      this.size = pulumi.output(undefined);
     } else {
       const plan = imagePlan({
         app,
@@ -145,8 +150,30 @@ export class AppRelease extends pulumi.ComponentResource {
         },
         childOpts(),
       );
-      this.image = built.ref;
-      this.digest = built.digest;
+      // The pushed image's size, checked against its budget before any Deployment takes it.
+      const measured = settings.build.push
+        ? new ImageSize(
+            `${app.name}-size`,
+            {
+              app: app.name,
+              repository: plan.repository,
+              digest: built.digest,
+              ...(app.build.maxImageSize !== undefined
+                ? {
+                    budget: app.build.maxImageSize,
+                    budgetBytes: memoryBytes(app.build.maxImageSize),
+                  }
+                : {}),
+              ...(args.credentials
+                ? { username: args.credentials.username, password: args.credentials.password }
+                : {}),
+            },
+            { parent: this },
+          )
+        : undefined;
+      this.image = measured ? pulumi.interpolate`${plan.repository}@${measured.digest}` : built.ref;
+      this.digest = measured ? measured.digest : built.digest;
+      this.size = measured?.bytes ?? pulumi.output(undefined);
       this.repository = plan.repository;
       this.tags = built.tags;
       this.version = app.version;
@@ -165,6 +192,7 @@ export class AppRelease extends pulumi.ComponentResource {
       source: this.source,
       promotedAt: this.promotedAt,
       build: this.build,
+      size: this.size,
     });
   }
 }

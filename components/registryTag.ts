@@ -6,6 +6,7 @@
  * tags are history, and many registries refuse tag deletion.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { craneSession } from "./crane";
 
 /** Inputs of {@link RegistryTag}. */
 export interface RegistryTagArgs {
@@ -29,62 +30,22 @@ export interface TagInputs {
   password?: string;
 }
 
-/** Environment variable naming the crane binary (infra/crane.sh builds one); else PATH's. */
-export const CRANE_VARIABLE = "PYFLEET_CRANE";
-
 /**
- * Points `tag` at `digest` with crane (go-containerregistry), which copies the manifest's bytes
- * registry-side, retries transient failures, and authenticates with docker credential helpers
- * and token auth. Explicit credentials go to a private docker config for the one call.
- * Self-contained: Pulumi serializes this function into the dynamic provider.
+ * Points `tag` at `digest` with crane, which copies the manifest's bytes registry-side and
+ * retries transient failures; then checks the tag resolves to the digest.
  */
 export async function putTag(inputs: TagInputs): Promise<void> {
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  const { execFile } = require("node:child_process") as typeof import("node:child_process");
-  const fs = require("node:fs") as typeof import("node:fs");
-  const os = require("node:os") as typeof import("node:os");
-  const nodePath = require("node:path") as typeof import("node:path");
-  /* eslint-enable @typescript-eslint/no-require-imports */
-  const named = process.env["PYFLEET_CRANE"]?.trim() ?? "";
-  const crane = named === "" ? "crane" : named;
-  const host = inputs.repository.slice(0, inputs.repository.indexOf("/"));
-  const loopback = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/.test(host);
-  const env = { ...process.env };
-  let dir: string | undefined;
-  if (inputs.username !== undefined && inputs.password !== undefined) {
-    dir = fs.mkdtempSync(nodePath.join(os.tmpdir(), "pyfleet-registry-"));
-    const auth = Buffer.from(`${inputs.username}:${inputs.password}`).toString("base64");
-    fs.writeFileSync(
-      nodePath.join(dir, "config.json"),
-      JSON.stringify({ auths: { [host]: { auth } } }),
-      {
-        mode: 0o600,
-      },
-    );
-    env["DOCKER_CONFIG"] = dir;
-  }
-  const run = (args: string[]) =>
-    new Promise<string>((resolve, reject) =>
-      execFile(
-        crane,
-        [...(loopback ? ["--insecure"] : []), ...args],
-        { env, timeout: 120_000 },
-        (error, stdout, stderr) =>
-          error
-            ? reject(new Error(`crane ${args.join(" ")}: ${(stderr || error.message).trim()}`))
-            : resolve(stdout.trim()),
-      ),
-    );
+  const crane = craneSession(inputs.repository, inputs.username, inputs.password);
   try {
-    await run(["tag", `${inputs.repository}@${inputs.digest}`, inputs.tag]);
-    const digest = await run(["digest", `${inputs.repository}:${inputs.tag}`]);
+    await crane.run(["tag", `${inputs.repository}@${inputs.digest}`, inputs.tag]);
+    const digest = await crane.run(["digest", `${inputs.repository}:${inputs.tag}`]);
     if (digest !== inputs.digest) {
       throw new Error(
         `registry stored ${inputs.repository}:${inputs.tag} as ${digest}, expected ${inputs.digest}`,
       );
     }
   } finally {
-    if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true });
+    crane.close();
   }
 }
 

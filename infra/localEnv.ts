@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml, stringify } from "yaml";
-import { CRANE_VARIABLE } from "../components/registryTag";
+import { CRANE_VARIABLE } from "../components/crane";
 import { localSettingsFile } from "../stacks/localSettings";
 
 /** Project root. */

@@ -33,6 +33,8 @@ export interface AppOutput {
   };
   /** What went into the build key (stacks that build), for the next preview's reasons. */
   build?: BuildRecord;
+  /** Compressed bytes of the pushed image, as the registry holds it (stacks that build). */
+  size?: number;
 }
 
 /** A promotion the guards refuse: bad input to fix, not a bug. */

@@ -262,6 +262,9 @@ export function resolveApp(input: AppInput): AppSettings | undefined {
         config.build?.builderPackages ?? ["build-essential"],
       condaInstaller:
         merged.build?.condaInstaller ?? config.build?.condaInstaller ?? DEFAULT_CONDA_INSTALLER,
+      ...((merged.build?.maxImageSize ?? config.build?.maxImageSize) !== undefined
+        ? { maxImageSize: (merged.build?.maxImageSize ?? config.build?.maxImageSize)! }
+        : {}),
     },
   };
 }

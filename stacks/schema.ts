@@ -70,6 +70,13 @@ const cpuQuantity = z
   .string({ error: 'expected a CPU quantity such as "250m" or "1"' })
   .refine(isCpuQuantity, { error: 'expected a CPU quantity such as "250m" or "1"' });
 
+/** An image size budget: a quantity such as "400Mi" or "1Gi" (compressed, as pushed). */
+const imageSize = z
+  .string({ error: 'expected an image size such as "400Mi" or "1Gi"' })
+  .refine(isMemoryQuantity, {
+    error: 'expected an image size such as "400Mi" or "1Gi" (suffix Ki, Mi, Gi; no space)',
+  });
+
 const memoryQuantity = z
   .string({ error: 'expected a memory quantity such as "512Mi" or "2Gi"' })
   .refine(isMemoryQuantity, {
@@ -230,6 +237,7 @@ export const appOverride = z
           .min(MIN_UID, { error: `must be a non-root uid >= ${MIN_UID}` })
           .max(65535),
         condaInstaller: z.enum(CONDA_INSTALLERS),
+        maxImageSize: imageSize,
       })
       .partial(),
   })
@@ -330,6 +338,7 @@ export const stackConfig = z
               "pip.conf with the credentials in the secret pyfleet:pipConf instead",
           }),
         pipNoIndex: z.boolean(),
+        maxImageSize: imageSize,
         condaInstaller: z.enum(CONDA_INSTALLERS),
         condaChannel: z
           .string()

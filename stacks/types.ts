@@ -122,6 +122,8 @@ export interface AppBuildSettings {
   condaInstaller: CondaInstaller;
   /** pip: apt packages the builder needs to compile sdists. */
   builderPackages: string[];
+  /** Size budget of the pushed image (compressed), e.g. "400Mi"; `up` fails above it. */
+  maxImageSize?: string;
 }
 
 /** Base images by role. */

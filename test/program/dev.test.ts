@@ -49,6 +49,7 @@ describe("dev stack (whole program under mocks)", () => {
       "pyfleet:release:AppRelease": 3,
       "pyfleet:image:PythonImage": 3,
       "docker-build:index:Image": 3,
+      "pulumi-nodejs:dynamic/pyfleet:ImageSize": 3,
       "pyfleet:k8s:PythonApp": 3,
       "kubernetes:core/v1:ServiceAccount": 3,
       "kubernetes:core/v1:ConfigMap": 2,

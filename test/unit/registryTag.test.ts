@@ -2,7 +2,8 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { CRANE_VARIABLE, putTag } from "../../components/registryTag";
+import { CRANE_VARIABLE } from "../../components/crane";
+import { putTag } from "../../components/registryTag";
 
 const dir = mkdtempSync(path.join(tmpdir(), "pyfleet-crane-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
