@@ -90,7 +90,9 @@ export async function measureImage(inputs: SizeInputs): Promise<SizeOutputs> {
       largest = layers
         .map((l, i) => ({
           bytes: l.size,
-          step: (steps[i]?.created_by ?? "?")
+          // History and layers line up from the end; a base imported without history has
+          // layers that no entry names.
+          step: (steps[i - (layers.length - steps.length)]?.created_by ?? "base image layer")
             .replace(/\/bin\/sh -c (#\(nop\) )?/, "")
             .replace(/\s+/g, " ")
             .trim()

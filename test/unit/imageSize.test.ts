@@ -66,7 +66,8 @@ describe("ImageSize", () => {
   it("fails above the budget, naming the app, the size, the budget and the largest layers", async () => {
     fakeCrane({
       [`manifest ${REPO}@${D("a")}`]: image([30 * MiB, 60 * MiB]),
-      [`config ${REPO}@${D("a")}`]: config,
+      // A base imported without history: its layer is named as such.
+      [`config ${REPO}@${D("a")}`]: { history: config.history.slice(1, 3) },
     });
     const budget = { budget: "64Mi", budgetBytes: 64 * MiB };
     await expect(
@@ -74,7 +75,7 @@ describe("ImageSize", () => {
     ).rejects.toThrow(
       `apps.vectors: the image ${REPO}@${D("a")} is 90.0 MiB compressed, over its budget ` +
         "build.maxImageSize=64Mi; largest layers: 60.0 MiB (RUN python3 -m venv /opt/venv && " +
-        "pip install -r requirements.txt), 30.0 MiB (ADD file:base in /). Make the image smaller " +
+        "pip install -r requirements.txt), 30.0 MiB (base image layer). Make the image smaller " +
         "or raise the budget; the running version keeps serving.",
     );
     const roomy = { budget: "128Mi", budgetBytes: 128 * MiB };
