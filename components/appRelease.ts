@@ -9,7 +9,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import type { AppSettings, Settings } from "../stacks/types";
-import { contextEntries, type ContextEntry } from "../stacks/contextFiles";
+import { contextEntries, stageContext, type ContextEntry } from "../stacks/contextFiles";
 import { buildRecord } from "../model/buildRecord";
 import { renderDockerfile } from "../model/dockerfile";
 import { imagePlan, type ImagePlan } from "../model/imagePlan";
@@ -126,13 +126,31 @@ export class AppRelease extends pulumi.ComponentResource {
       });
       const dockerfile = renderDockerfile(plan.dockerfile);
       this.build = recordOf(args.root, app, plan, dockerfile);
+      // The build reads a staged copy of each context (what .dockerignore leaves in, git's
+      // modes, one mtime) at a path relative to the project: the same from every checkout.
+      const version = this.build.key.slice(0, 16);
+      const context = stageContext(
+        args.root,
+        path.join(args.root, app.path),
+        `${app.name}@${version}`,
+        entriesOf(path.join(args.root, app.path)),
+      );
+      const named = Object.fromEntries(
+        Object.entries(plan.namedContexts).map(([n, dir]) => [
+          n,
+          stageContext(
+            args.root,
+            path.join(args.root, dir),
+            `${app.name}.${n}@${version}`,
+            entriesOf(path.join(args.root, dir)),
+          ),
+        ]),
+      );
       const built = new PythonImage(
         `${app.name}-image`,
         {
-          context: path.join(args.root, app.path),
-          namedContexts: Object.fromEntries(
-            Object.entries(plan.namedContexts).map(([n, dir]) => [n, path.join(args.root, dir)]),
-          ),
+          context,
+          namedContexts: named,
           dockerfile,
           repository: plan.repository,
           tags: plan.tags.tags,

@@ -5,7 +5,22 @@
  * umask or timestamps.
  */
 import { createHash } from "node:crypto";
-import { lstatSync, readFileSync, readdirSync, readlinkSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+} from "node:fs";
 import * as path from "node:path";
 import { DockerignoreMatcher, readDockerignore } from "../policy/vocabulary";
 
@@ -63,4 +78,70 @@ export function contextEntries(root: string): ContextEntry[] {
     }
   }
   return entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** Where build contexts are staged, relative to the project root (git-ignored). */
+export const STAGED_CONTEXTS = ".pyfleet/contexts";
+
+/**
+ * The time every staged file and folder carries (1980-01-01, the zip epoch reproducible
+ * builds use): a checkout's own mtimes never reach the image.
+ */
+const STAGED_MTIME = 315532800;
+
+/**
+ * Copies the context `source` (absolute) as its `entries` describe it into
+ * `<root>/.pyfleet/contexts/<name>` (relative to `root`, which it returns): only what
+ * .dockerignore leaves in, modes 644/755, one fixed mtime. BuildKit then receives the same
+ * bytes, modes and times from every checkout, and the build provider hashes the same
+ * folder at the same relative path. `name` is `<what>@<version>` (`vectors@1a2b...`); a folder
+ * already staged is reused, and older versions of the same `<what>` are removed.
+ */
+export function stageContext(
+  root: string,
+  source: string,
+  name: string,
+  entries: readonly ContextEntry[],
+): string {
+  const relative = path.posix.join(STAGED_CONTEXTS, name);
+  const target = path.join(root, relative);
+  if (existsSync(target)) return relative;
+  const parent = path.dirname(target);
+  mkdirSync(parent, { recursive: true });
+  const what = name.slice(0, name.lastIndexOf("@") + 1);
+  for (const other of readdirSync(parent)) {
+    if (what !== "" && other !== name && other.startsWith(what)) {
+      rmSync(path.join(parent, other), { recursive: true, force: true });
+    }
+  }
+  const work = mkdtempSync(path.join(parent, `.${name}-`));
+  try {
+    for (const entry of entries) {
+      const to = path.join(work, entry.path);
+      if (entry.kind === "dir") mkdirSync(to, { recursive: true, mode: 0o755 });
+      else {
+        mkdirSync(path.dirname(to), { recursive: true, mode: 0o755 });
+        if (entry.kind === "link") symlinkSync(entry.target, to);
+        else {
+          copyFileSync(path.join(source, entry.path), to);
+          chmodSync(to, entry.mode === "755" ? 0o755 : 0o644);
+        }
+      }
+    }
+    // Times last, deepest first: writing into a folder moves its mtime.
+    const all = [...entries].sort((a, b) => b.path.length - a.path.length);
+    for (const entry of all) {
+      const at = path.join(work, entry.path);
+      if (entry.kind === "link") lutimesSync(at, STAGED_MTIME, STAGED_MTIME);
+      else utimesSync(at, STAGED_MTIME, STAGED_MTIME);
+    }
+    chmodSync(work, 0o755);
+    utimesSync(work, STAGED_MTIME, STAGED_MTIME);
+    renameSync(work, target);
+  } catch (error) {
+    rmSync(work, { recursive: true, force: true });
+    // Another run staged the same context meanwhile: theirs is as good as ours.
+    if (!existsSync(target)) throw error;
+  }
+  return relative;
 }

@@ -1,5 +1,7 @@
 import {
   chmodSync,
+  lstatSync,
+  readdirSync,
   cpSync,
   mkdirSync,
   mkdtempSync,
@@ -13,7 +15,7 @@ import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildKey, keyTag, type BuildKeyInputs } from "../../model/buildKey";
 import { DockerignoreMatcher, readDockerignore } from "../../policy/vocabulary";
-import { contextEntries, gitMode } from "../../stacks/contextFiles";
+import { contextEntries, gitMode, stageContext } from "../../stacks/contextFiles";
 
 /**
  * moby/patternmatcher v0.6.1's own table (TestMatches, MatchesOrParentMatches): pattern, path,
@@ -224,5 +226,35 @@ describe("build key", () => {
     cpSync(root, `${root}-copy`, { recursive: true, verbatimSymlinks: true });
     dirs.push(`${root}-copy`);
     expect(contextEntries(`${root}-copy`)).toEqual(contextEntries(root));
+  });
+});
+
+describe("staged build context", () => {
+  it("is the same folder, byte for byte, mode for mode, time for time, from any checkout", () => {
+    const project = mkdtempSync(path.join(tmpdir(), "pyfleet-stage-"));
+    dirs.push(project);
+    const a = checkout(0o644, 0o755, new Date("2026-01-01T00:00:00Z"));
+    const b = checkout(0o600, 0o700, new Date("2027-01-01T00:00:00Z"));
+    const stagedA = stageContext(project, a, "app@1", contextEntries(a));
+    expect(stagedA).toBe(".pyfleet/contexts/app@1");
+    const one = path.join(project, stagedA);
+    const other = mkdtempSync(path.join(tmpdir(), "pyfleet-stage-"));
+    dirs.push(other);
+    const two = path.join(other, stageContext(other, b, "app@1", contextEntries(b)));
+    const listing = (root: string) =>
+      contextEntries(root).map((e) => {
+        const stat = lstatSync(path.join(root, e.path));
+        return [e.path, e.kind, (stat.mode & 0o777).toString(8), stat.mtimeMs];
+      });
+    expect(listing(two)).toEqual(listing(one));
+    expect(listing(one).map(([p]) => p)).not.toContain("tests/test_app.py");
+    expect(new Set(listing(one).map(([, , , t]) => t))).toEqual(new Set([315532800000]));
+    // A new version of the app replaces the old staging; other apps' stay.
+    stageContext(project, a, "other@1", contextEntries(a));
+    stageContext(project, a, "app@2", contextEntries(a));
+    expect(readdirSync(path.join(project, ".pyfleet", "contexts")).sort()).toEqual([
+      "app@2",
+      "other@1",
+    ]);
   });
 });
