@@ -813,6 +813,52 @@ cover({
   ],
 });
 
+const REFUSAL =
+  "error: Deployment pyfleet-e2e-dev/dashboard-4f1c2a9b did not become ready; the cluster says:\n" +
+  '  - the cluster refused its pods: pods "dashboard-4f1c2a9b-6d9-x" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false (container "dashboard" must set securityContext.allowPrivilegeEscalation=false)';
+const loosened = {
+  run: {
+    ...failed(`kubernetes:apps/v1:Deployment dashboard updating failed\n${REFUSAL}`),
+    seconds: 150,
+  },
+  app: "dashboard",
+  limitSeconds: 120,
+};
+cover({
+  check: checks.admissionFailsUp,
+  pass: loosened,
+  broken: [
+    {
+      why: "the loosened pods were admitted",
+      observation: { ...loosened, run: { ...ok(REFUSAL), seconds: 150 } },
+      message: /up succeeded/,
+    },
+    {
+      why: "the failure names another app",
+      observation: { ...loosened, app: "vectors" },
+      message: /does not name vectors's Deployment/,
+    },
+    {
+      why: "only the provider's symptom, no cause",
+      observation: {
+        ...loosened,
+        run: {
+          ...failed(
+            "error: Deployment pyfleet-e2e-dev/dashboard-4f1c2a9b did not become ready; the cluster names no cause\n[ProgressDeadlineExceeded] ReplicaSet has timed out progressing",
+          ),
+          seconds: 150,
+        },
+      },
+      message: /lacks admission's refusal/,
+    },
+    {
+      why: "it took far longer than the deadline",
+      observation: { ...loosened, run: { ...loosened.run, seconds: 600 } },
+      message: /more than 120s \+ 120s/,
+    },
+  ],
+});
+
 const brokenRelease = {
   run: {
     ...failed("kubernetes:apps/v1:Deployment vectors updating failed: Deployment is not ready"),

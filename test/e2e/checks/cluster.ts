@@ -200,6 +200,40 @@ export const admissionRefuses = defineCheck<AdmissionObservation>("admission-ref
   );
 });
 
+/** An `up` whose new pods admission refuses. */
+export interface LoosenedUpObservation {
+  /** The `up`. */
+  run: CommandRun;
+  /** The app whose pods were loosened. */
+  app: string;
+  /** Seconds the Deployment may take to fail: its progress deadline plus pyfleet's margin. */
+  limitSeconds: number;
+}
+
+/**
+ * The `up` fails, in bounded time, and its output carries admission's own refusal for the
+ * app's Deployment (the rollout diagnosis), not only the provider's "not ready".
+ */
+export const admissionFailsUp = defineCheck<LoosenedUpObservation>("admission-fails-up", (o) => {
+  ensure(o.run.status !== 0, "up succeeded although admission refuses the pods");
+  ensure(
+    new RegExp(`Deployment \\S+/${o.app}-\\w+ did not become ready`).test(o.run.output),
+    `the output does not name ${o.app}'s Deployment: ${tail(o.run, 600)}`,
+  );
+  ensure(
+    /the cluster refused its pods: .*violates PodSecurity "restricted.*allowPrivilegeEscalation/.test(
+      o.run.output,
+    ),
+    `the output lacks admission's refusal: ${tail(o.run, 600)}`,
+  );
+  // The language host and the program add a fixed cost on top of the Deployment's wait.
+  ensure(
+    o.run.seconds <= o.limitSeconds + 120,
+    `up took ${o.run.seconds.toFixed(0)}s, more than ${o.limitSeconds}s + 120s`,
+  );
+  return `failed after ${o.run.seconds.toFixed(0)}s with admission's message`;
+});
+
 /** A release whose readiness probe never passes, and the app polled while it rolls. */
 export interface BrokenReleaseObservation {
   /** The `up`. */

@@ -12,6 +12,7 @@ import {
   type LocalEnv,
 } from "../../../infra/localEnv";
 import { LOCAL_CLUSTER_APP_RESOURCES, type LocalCluster } from "../../../infra/cluster";
+import { KUBECTL_VARIABLE } from "../../../components/cluster";
 import type { AppOut } from "../checks/observed";
 import { Kube } from "./kube";
 import { Pulumi } from "./pulumi";
@@ -106,7 +107,8 @@ export function createContext(
     ...local.env,
     PULUMI_BACKEND_URL: `file://${state}`,
     PULUMI_CONFIG_PASSPHRASE: LOCAL_PASSPHRASE,
-    ...(cluster ? { KUBECONFIG: cluster.kubeconfig } : {}),
+    // The Deployments' rollout diagnosis asks the cluster with its own kubectl.
+    ...(cluster ? { KUBECONFIG: cluster.kubeconfig, [KUBECTL_VARIABLE]: cluster.kubectl } : {}),
   };
   const renderDir = path.join(project, "rendered", "dev");
   const target = cluster ? clusterOverrides(cluster, "dev") : {};

@@ -8,9 +8,10 @@ import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { ManifestFile } from "../checks/observed";
 
-/** Never copied: dependencies, outputs, state, and the machine's local settings files. */
+/** Never copied: dependencies, outputs, state, staged contexts and the local settings files. */
 const NEVER_COPIED = [
   "node_modules",
+  ".pyfleet",
   "reports",
   "rendered",
   ".pulumi-state",

@@ -5,13 +5,14 @@
  * NetworkPolicy and Pod Security admission are enforced by the real cluster, a broken
  * release fails while the previous one keeps serving, and destroy leaves nothing behind.
  */
-import { readFileSync } from "node:fs";
+import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { ROOT, writeOverlayConfig } from "../../../infra/localEnv";
 import { DEFAULT_UID, AWAIT_MARGIN_SECONDS } from "../../../stacks/environments";
 import { minimumReplicas } from "../../../policy/vocabulary";
 import {
+  admissionFailsUp,
   admissionRefuses,
   answers200,
   brokenReleaseFails,
@@ -256,24 +257,11 @@ export const clusterUpDev: Scenario = {
 export const clusterPlainUp: Scenario = {
   name: "cluster plain up",
   async run(ctx) {
-    const host = await ctx.processes.run("bash", [path.join(ROOT, "infra", "language-host.sh")], {
-      env: ctx.env,
-      timeoutSeconds: 900,
-    });
-    const hostBin = host.stdout.trim().split("\n").pop() ?? "";
-    const bin = ctx.env["PYFLEET_PULUMI_BIN"] ?? "";
-    const args = ["up", "--stack", "dev", "--yes", "--non-interactive", "--skip-preview"];
-    const result = await ctx.processes.run(
-      path.join(bin, "pulumi"),
-      [...args, "--config-file", ctx.config.pip, "--cwd", ctx.project],
-      { env: { ...ctx.env, PATH: `${hostBin}:${ctx.env["PATH"] ?? ""}` } },
+    const run = await plainPulumi(
+      ctx,
+      ["up", "--stack", "dev", "--yes", "--skip-preview"],
+      ctx.config.pip,
     );
-    const run = {
-      status: host.status === 0 ? result.status : host.status,
-      stdout: result.stdout,
-      output: host.status === 0 ? result.stdout + result.stderr : host.stderr,
-      seconds: result.seconds,
-    };
     ctx.recorder.check(
       plainUpAgrees,
       "cluster dev: a plain `pulumi up` (CLI and language host) agrees",
@@ -283,6 +271,34 @@ export const clusterPlainUp: Scenario = {
     );
   },
 };
+
+/**
+ * `pulumi <args>` with the CLI on the project copy, through the Node.js language host
+ * (built once by infra/language-host.sh), as users type it.
+ */
+async function plainPulumi(ctx: Context, args: string[], configFile: string): Promise<CommandRun> {
+  const host = await ctx.processes.run("bash", [path.join(ROOT, "infra", "language-host.sh")], {
+    env: ctx.env,
+    timeoutSeconds: 900,
+  });
+  const hostBin = host.stdout.trim().split("\n").pop() ?? "";
+  const bin = ctx.env["PYFLEET_PULUMI_BIN"] ?? "";
+  const result = await ctx.processes.run(
+    path.join(bin, "pulumi"),
+    [...args, "--non-interactive", "--config-file", configFile, "--cwd", ctx.project],
+    { env: { ...ctx.env, PATH: `${hostBin}:${ctx.env["PATH"] ?? ""}` } },
+  );
+  appendFileSync(
+    path.join(ctx.reports, "pulumi.log"),
+    `\n===== plain: pulumi ${args.join(" ")} (exit ${result.status})\n${result.stdout}\n${result.stderr}`,
+  );
+  return {
+    status: host.status === 0 ? result.status : host.status,
+    stdout: result.stdout,
+    output: host.status === 0 ? result.stdout + result.stderr : host.stderr,
+    seconds: result.seconds,
+  };
+}
 
 /**
  * `npm run preview -- dev` from a shell that holds none of the engine's variables (no
@@ -659,6 +675,76 @@ export const clusterBrokenRelease: Scenario = {
 };
 
 /**
+ * A user's program around pyfleet's loosens dashboard's pods against restricted
+ * (test/e2e/fixtures/loosened.ts, a stack transform). A plain `pulumi up` of it reaches the
+ * cluster; admission refuses the new pods, and the `up` fails naming the refusal (the
+ * Deployments' rollout diagnosis) while the previous pods keep serving. `up` of pyfleet's own
+ * program then converges.
+ */
+export const clusterLoosenedPods: Scenario = {
+  name: "cluster loosened pods",
+  async run(ctx) {
+    const kube = kubeOf(ctx);
+    const deadlineSeconds = 60;
+    const config = devVariant(ctx, "loosened", {}, deadlineSeconds);
+    const { path: health } = await endpointsOf(kube, "dev", "dashboard");
+    const host = hostOf(ctx.facts.devApps["dashboard"]?.url);
+    const project = path.join(ctx.project, "Pulumi.yaml");
+    const original = readFileSync(project, "utf8");
+    let finished = false;
+    const limit = deadlineSeconds + AWAIT_MARGIN_SECONDS;
+    const polling = pollWhile(
+      () => kube.viaIngress(host, health, 3000),
+      () => finished,
+      500,
+      (limit + 120) * 2,
+    );
+    let run: CommandRun;
+    try {
+      writeFileSync(project, `${original.trimEnd()}\nmain: test/e2e/fixtures/loosened.ts\n`);
+      run = await plainPulumi(ctx, ["up", "--stack", "dev", "--yes", "--skip-preview"], config);
+    } finally {
+      writeFileSync(project, original);
+      finished = true;
+    }
+    const polls = (await polling).map((a) => a.status);
+    ctx.recorder.figure("cluster_loosened_fail_seconds", Number(run.seconds.toFixed(1)));
+    ctx.recorder.check(
+      admissionFailsUp,
+      "cluster dev: up of pods loosened against restricted fails with admission's refusal",
+      { run, app: "dashboard", limitSeconds: limit },
+    );
+    ctx.recorder.check(
+      previousKeepsServing,
+      "cluster dev: dashboard's previous pods answer 200 while the loosened ones are refused",
+      {
+        run,
+        deadlineSeconds,
+        marginSeconds: AWAIT_MARGIN_SECONDS,
+        resourceSeconds: undefined,
+        polls,
+      },
+    );
+    const fixed = await ctx.pulumi.run("cluster after loosened pods", [
+      "up",
+      "dev",
+      "--yes",
+      "--config-file",
+      ctx.config.pip,
+    ]);
+    ctx.recorder.check(commandSucceeds, "cluster dev: up of pyfleet's own program converges", {
+      what: "up after the loosened pods",
+      run: fixed,
+    });
+    ctx.recorder.check(
+      rolloutReady,
+      "cluster dev: dashboard is Ready again",
+      await rolloutOf(kube, "dev", "dashboard"),
+    );
+  },
+};
+
+/**
  * A dev config that rolls vectors out again (a new config value gives it a new ConfigMap)
  * with a short progress deadline, so a fault scenario's `up` is bounded.
  */
@@ -820,6 +906,7 @@ export const CLUSTER_SCENARIOS: readonly Scenario[] = [
   clusterDryRun,
   clusterEnforcement,
   clusterBrokenRelease,
+  clusterLoosenedPods,
   clusterFaults,
   clusterDestroy,
 ];
