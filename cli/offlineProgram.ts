@@ -97,6 +97,16 @@ function seconds(duration: string | undefined): number {
 
 // The mock monitor drops resource options; the policy pack judges customTimeouts.
 const timeouts = new Map<string, { create: string; update: string; delete: string }>();
+/**
+ * The SDK's mock monitor takes resource hooks but not error hooks (the Deployments' rollout
+ * diagnosis on a live cluster): accept them as the engine does, without ever calling them.
+ */
+export function acceptErrorHooks(): void {
+  const monitor = MockMonitor.prototype as unknown as Record<string, unknown>;
+  monitor["registerErrorHook"] ??= (_request: unknown, callback: (e: null, r: object) => void) =>
+    callback(null, {});
+}
+
 let patched = false;
 function recordTimeouts(): void {
   if (patched) return;
@@ -158,6 +168,7 @@ export async function runOffline(
   process.env["PYFLEET_LOCAL_SETTINGS"] = "none";
   const resources: RecordedResource[] = [];
   recordTimeouts();
+  acceptErrorHooks();
   pulumi.runtime.setAllConfig(config, secretKeys);
   await pulumi.runtime.setMocks(
     {

@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { acceptErrorHooks } from "../../cli/offlineProgram";
 import { parse as parseYaml } from "yaml";
 
 /** One registered resource. */
@@ -79,11 +80,7 @@ export async function installMocks(options: MockOptions): Promise<Recorded[]> {
     options.stack,
     false,
   );
-  // The SDK's mock monitor takes resource hooks but not error hooks (the Deployments' rollout
-  // diagnosis): accept them as the engine does, without ever calling them.
-  const monitor = pulumi.runtime.getMonitor() as unknown as Record<string, unknown>;
-  monitor["registerErrorHook"] ??= (_request: unknown, callback: (e: null, r: object) => void) =>
-    callback(null, {});
+  acceptErrorHooks();
   return recorded;
 }
 
