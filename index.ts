@@ -78,7 +78,7 @@ async function compose(): Promise<Record<string, unknown>> {
   );
 
   // One error hook for every Deployment: a rollout that fails says why, from the cluster.
-  const diagnosis = rolloutDiagnosis(settings.cluster, loaded.kubeconfig);
+  const diagnosis = await rolloutDiagnosis(settings.cluster, loaded.kubeconfig);
   const apps: Record<string, pulumi.Output<AppOutput>> = {};
   for (const app of settings.apps) {
     const release = new AppRelease(app.name, {

@@ -11,7 +11,7 @@
  * secrets use the passphrase provider with the local-only passphrase below.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import {
   CommandError,
@@ -21,6 +21,7 @@ import {
   type Stack,
 } from "@pulumi/pulumi/automation";
 import { KUBECTL_VARIABLE } from "../components/cluster";
+import { parse as parseYaml } from "yaml";
 import { CRANE_VARIABLE } from "../components/crane";
 import { LOCAL_PASSPHRASE } from "../infra/localEnv";
 import type { AppOutput } from "../model/promotion";
@@ -145,9 +146,9 @@ async function main(argv: string[]): Promise<number> {
   });
   // Before the program runs: Pulumi's per-promise stack traces are cheap only natively.
   useNativeStackTraces();
-  // The program is the same module `pulumi up` runs from index.ts.
+  // The program is the module `pulumi up` runs: Pulumi.yaml's `main`, else index.ts.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const program = require(path.join(ROOT, "index")) as () => Promise<Record<string, unknown>>;
+  const program = require(programEntry(ROOT)) as () => Promise<Record<string, unknown>>;
   const workspace = { workDir: ROOT, pulumiCommand, envVars: env };
   const args = { stackName: options.stack, projectName: "pyfleet", program };
   // Reading a stack never creates it: a missing one is an error that says how to make it.
@@ -260,6 +261,18 @@ async function imageRebuilds(stack: Stack, options: Options): Promise<Record<str
   const outputs: Record<string, { value: unknown }> = await stack.outputs().catch(() => ({}));
   const previous = outputs["apps"]?.value as Record<string, AppOutput> | undefined;
   return rebuildsOf(settings, ROOT, previous);
+}
+
+/** The program's entry: Pulumi.yaml's `main` (a user's program around pyfleet's), or index. */
+export function programEntry(root: string): string {
+  let main: unknown;
+  try {
+    main = (parseYaml(readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as { main?: unknown })
+      ?.main;
+  } catch {
+    main = undefined;
+  }
+  return path.resolve(root, typeof main === "string" && main !== "" ? main : "index");
 }
 
 /** One step of a preview, as `pulumi preview --json` reports it. */

@@ -70,12 +70,12 @@ export const KUBECTL_VARIABLE = "PYFLEET_KUBECTL";
  * provider's message: pods refused by admission, an image that does not pull, a container
  * that exits, a failing probe. It never retries. Undefined in render mode.
  */
-export function rolloutDiagnosis(
+export async function rolloutDiagnosis(
   target: ClusterTarget,
   kubeconfig?: pulumi.Input<string>,
-): pulumi.ErrorHook | undefined {
+): Promise<pulumi.ErrorHook | undefined> {
   if (target.mode === "render") return undefined;
-  return new pulumi.ErrorHook("pyfleet-rollout-diagnosis", async (args) => {
+  const hook = new pulumi.ErrorHook("pyfleet-rollout-diagnosis", async (args) => {
     if (args.type !== "kubernetes:apps/v1:Deployment") return false;
     const metadata = (args.newInputs?.["metadata"] ?? {}) as { name?: string; namespace?: string };
     if (!metadata.name || !metadata.namespace) return false;
@@ -93,6 +93,18 @@ export function rolloutDiagnosis(
     await pulumi.log.error(text);
     return false;
   });
+  // Some hosts claim error hooks and then refuse to register one (the Node.js language host
+  // of sdk v3.68 with CLI 3.248 answers UNIMPLEMENTED): the program then runs without it.
+  try {
+    await (hook as unknown as { __registered: Promise<void> }).__registered;
+    return hook;
+  } catch (error) {
+    const why = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    await pulumi.log.warn(
+      `failed rollouts will not say why: this Pulumi host runs no error hooks (${why})`,
+    );
+    return undefined;
+  }
 }
 
 /** How kubectl reaches the cluster. */

@@ -47,8 +47,8 @@ const failedUpdate = (type = "kubernetes:apps/v1:Deployment"): pulumi.ErrorHookA
 });
 
 describe("rolloutDiagnosis (the Deployments' error hook)", () => {
-  it("is left out in render mode", () => {
-    expect(rolloutDiagnosis({ mode: "render", directory: "rendered/dev" })).toBeUndefined();
+  it("is left out in render mode", async () => {
+    expect(await rolloutDiagnosis({ mode: "render", directory: "rendered/dev" })).toBeUndefined();
   });
 
   it("reports what the cluster says under the provider's error, and never retries", async () => {
@@ -62,11 +62,11 @@ describe("rolloutDiagnosis (the Deployments' error hook)", () => {
       events: { items: [] },
     });
     const errors = vi.spyOn(pulumi.log, "error").mockImplementation(() => Promise.resolve());
-    const hook = rolloutDiagnosis({
+    const hook = (await rolloutDiagnosis({
       mode: "context",
       context: "pyfleet",
       kubeconfigPath: "/k/config",
-    })!;
+    }))!;
     expect(await (hook.callback as Callback)(failedUpdate())).toBe(false);
     expect(errors.mock.calls.map((c) => c[0])).toEqual([
       "Deployment pyfleet-dev/dashboard-1a2b did not become ready; the cluster says:\n" +
@@ -88,7 +88,7 @@ describe("rolloutDiagnosis (the Deployments' error hook)", () => {
   it("says how to look when the cluster cannot be asked", async () => {
     process.env[KUBECTL_VARIABLE] = fakeKubectl({});
     const errors = vi.spyOn(pulumi.log, "error").mockImplementation(() => Promise.resolve());
-    const hook = rolloutDiagnosis({ mode: "context" })!;
+    const hook = (await rolloutDiagnosis({ mode: "context" }))!;
     expect(await (hook.callback as Callback)(failedUpdate())).toBe(false);
     expect(errors.mock.calls[0]?.[0]).toMatch(
       /^Deployment pyfleet-dev\/dashboard-1a2b did not become ready; asking the cluster why failed \(.+\); see: kubectl -n pyfleet-dev describe deployment dashboard-1a2b$/,

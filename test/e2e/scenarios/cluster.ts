@@ -286,7 +286,13 @@ async function plainPulumi(ctx: Context, args: string[], configFile: string): Pr
   const result = await ctx.processes.run(
     path.join(bin, "pulumi"),
     [...args, "--non-interactive", "--config-file", configFile, "--cwd", ctx.project],
-    { env: { ...ctx.env, PATH: `${hostBin}:${ctx.env["PATH"] ?? ""}` } },
+    // infra/bin holds the dynamic-resource plugin (pulumi-resource-pulumi-nodejs) as well.
+    {
+      env: {
+        ...ctx.env,
+        PATH: `${hostBin}:${path.join(ROOT, "infra", "bin")}:${ctx.env["PATH"] ?? ""}`,
+      },
+    },
   );
   appendFileSync(
     path.join(ctx.reports, "pulumi.log"),
@@ -676,10 +682,11 @@ export const clusterBrokenRelease: Scenario = {
 
 /**
  * A user's program around pyfleet's loosens dashboard's pods against restricted
- * (test/e2e/fixtures/loosened.ts, a stack transform). A plain `pulumi up` of it reaches the
- * cluster; admission refuses the new pods, and the `up` fails naming the refusal (the
- * Deployments' rollout diagnosis) while the previous pods keep serving. `up` of pyfleet's own
- * program then converges.
+ * (test/e2e/fixtures/loosened.ts, a stack transform), run as Pulumi.yaml's `main` by
+ * `npm run up` (validate checks pyfleet's own program, which the transform is not part of).
+ * The `up` reaches the cluster; admission refuses the new pods, and the `up` fails naming the
+ * refusal (the Deployments' rollout diagnosis) while the previous pods keep serving. `up` of
+ * pyfleet's own program then converges.
  */
 export const clusterLoosenedPods: Scenario = {
   name: "cluster loosened pods",
@@ -702,7 +709,13 @@ export const clusterLoosenedPods: Scenario = {
     let run: CommandRun;
     try {
       writeFileSync(project, `${original.trimEnd()}\nmain: test/e2e/fixtures/loosened.ts\n`);
-      run = await plainPulumi(ctx, ["up", "--stack", "dev", "--yes", "--skip-preview"], config);
+      run = await ctx.pulumi.run("cluster loosened pods", [
+        "up",
+        "dev",
+        "--yes",
+        "--config-file",
+        config,
+      ]);
     } finally {
       writeFileSync(project, original);
       finished = true;
