@@ -13,6 +13,8 @@ if (existsSync("reports/vitest.json")) {
 } else {
   failed += 1;
 }
+// ci/test.sh passes the harness's exit status (unset when the e2e run was skipped).
+const e2eStatus = process.env.PYFLEET_E2E_STATUS;
 if (existsSync("reports/e2e.json")) {
   const e2e = JSON.parse(readFileSync("reports/e2e.json", "utf8"));
   passed += e2e.passed ?? 0;
@@ -20,6 +22,14 @@ if (existsSync("reports/e2e.json")) {
   for (const check of e2e.checks ?? []) {
     if (!check.passed) console.log(`e2e failed: ${check.name}`);
   }
+  if (e2eStatus !== undefined && e2eStatus !== "0" && (e2e.failed ?? 0) === 0) {
+    failed += 1;
+    console.log(`e2e failed: the harness exited ${e2eStatus} with no failed check`);
+  }
+} else if (e2eStatus !== undefined) {
+  // A harness that died (killed, out of memory) before its report is a failure, not silence.
+  failed += 1;
+  console.log(`e2e failed: the harness exited ${e2eStatus} without a report`);
 }
 if (existsSync("reports/static-checks.tsv")) {
   for (const line of readFileSync("reports/static-checks.tsv", "utf8").split("\n")) {

@@ -52,7 +52,11 @@ if [ "${PYFLEET_SKIP_E2E:-0}" != "1" ]; then
   e2e_status=$?
 fi
 
-node ci/summary.mjs | tee reports/summary.txt
+if [ "${PYFLEET_SKIP_E2E:-0}" != "1" ]; then
+  PYFLEET_E2E_STATUS=$e2e_status node ci/summary.mjs | tee reports/summary.txt
+else
+  node ci/summary.mjs | tee reports/summary.txt
+fi
 if [ "$vitest_status" -ne 0 ] || [ "$e2e_status" -ne 0 ] ||
   grep -q $'\tfailed$' reports/static-checks.tsv; then
   exit 1
