@@ -5,7 +5,7 @@
  * NetworkPolicy and Pod Security admission are enforced by the real cluster, a broken
  * release fails while the previous one keeps serving, and destroy leaves nothing behind.
  */
-import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { ROOT, writeOverlayConfig } from "../../../infra/localEnv";
@@ -680,6 +680,9 @@ export const clusterBrokenRelease: Scenario = {
   },
 };
 
+/** The wrapper program's entry, written into the project copy for the one run. */
+const LOOSENED_MAIN = "loosened-main.ts";
+
 /**
  * A user's program around pyfleet's loosens dashboard's pods against restricted
  * (test/e2e/fixtures/loosened.ts, a stack transform), run as Pulumi.yaml's `main` by
@@ -708,7 +711,13 @@ export const clusterLoosenedPods: Scenario = {
     );
     let run: CommandRun;
     try {
-      writeFileSync(project, `${original.trimEnd()}\nmain: test/e2e/fixtures/loosened.ts\n`);
+      // `main` sits in the project root: the engine runs the providers from main's folder,
+      // and the staged build contexts are paths relative to the project root.
+      writeFileSync(
+        path.join(ctx.project, LOOSENED_MAIN),
+        'import loosened from "./test/e2e/fixtures/loosened";\nexport = loosened;\n',
+      );
+      writeFileSync(project, `${original.trimEnd()}\nmain: ${LOOSENED_MAIN}\n`);
       run = await ctx.pulumi.run("cluster loosened pods", [
         "up",
         "dev",
@@ -718,6 +727,7 @@ export const clusterLoosenedPods: Scenario = {
       ]);
     } finally {
       writeFileSync(project, original);
+      rmSync(path.join(ctx.project, LOOSENED_MAIN), { force: true });
       finished = true;
     }
     const polls = (await polling).map((a) => a.status);
