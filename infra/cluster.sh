@@ -228,7 +228,9 @@ our_shim_pids() {
   local p
   for p in /proc/[0-9]*; do
     [[ -r $p/cmdline ]] || continue
-    if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q -- "containerd-shim.* -address $run/containerd.sock"; then
+    local cmdline
+    cmdline=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
+    if [[ $cmdline == *containerd-shim*" -address $run/containerd.sock"* ]]; then
       echo "${p#/proc/}"
     fi
   done
@@ -376,7 +378,8 @@ make_netns() {
   local ip=(ip -n "$netns")
   "${ip[@]}" link set lo up
   "${ip[@]}" link show node0 >/dev/null 2>&1 || "${ip[@]}" link add node0 type bridge
-  "${ip[@]}" addr show dev node0 | grep -q "$NODE_IP/" || "${ip[@]}" addr add "$NODE_NET" dev node0
+  # replace, not add: idempotent when a restart finds the address in place.
+  "${ip[@]}" addr replace "$NODE_NET" dev node0
   "${ip[@]}" link set node0 up
   # Per-namespace settings: routing between the pod bridge and the node address,
   # and bridged pod traffic through iptables (service NAT, NetworkPolicy).

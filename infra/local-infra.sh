@@ -309,8 +309,9 @@ install_packages() {
   local t0
   t0=$(date +%s)
   export DEBIAN_FRONTEND=noninteractive
-  if apt-cache policy "${missing[@]}" 2>/dev/null | grep -q 'Candidate: (none)' ||
-    [[ -z $(apt-cache policy "${missing[@]}" 2>/dev/null) ]]; then
+  local policy
+  policy=$(apt-cache policy "${missing[@]}" 2>/dev/null || true)
+  if [[ -z $policy || $policy == *'Candidate: (none)'* ]]; then
     log "apt-get update"
     apt-get update -qq >&2
   fi
@@ -361,7 +362,7 @@ start_dockerd() {
     --bridge=none --iptables=false --ip-masq=false
   )
   # --ip6tables exists from 20.10 on (default false); say it anyway where known.
-  if "$bin" --help 2>/dev/null | grep -q -- '--ip6tables'; then
+  if [[ $("$bin" --help 2>/dev/null || true) == *--ip6tables* ]]; then
     args+=(--ip6tables=false)
   fi
   # Guard the loopback-only rule: dockerd's own registry traffic (pulls, pushes)

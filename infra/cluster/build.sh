@@ -307,7 +307,7 @@ build_pause() {
 build_debian() {
   local missing=() p
   for p in "${DEBIAN_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true) == *'install ok installed'* ]] || missing+=("$p")
   done
   ((${#missing[@]})) || return 0
   log "debian: apt-get install ${missing[*]}"
