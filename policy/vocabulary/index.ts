@@ -6,6 +6,7 @@
 export * from "./digests";
 export * from "./dockerignore";
 export * from "./dockerignoreMatch";
+export * from "./durations";
 export * from "./environments";
 export * from "./labels";
 export * from "./names";
