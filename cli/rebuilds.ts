@@ -5,11 +5,22 @@
  */
 import { recordOf } from "../components/appRelease";
 import { renderDockerfile } from "../model/dockerfile";
-import { imagePlan } from "../model/imagePlan";
+import { planFor } from "../model/imagePlan";
 import type { AppOutput } from "../model/promotion";
-import { rebuildLine, rebuildReasons } from "../model/rebuildReasons";
+import { rebuildLine, rebuildReasons, type BuildRecord } from "../model/rebuildReasons";
 import { sourceRepositoryUrl } from "../stacks/projectFiles";
-import type { Settings } from "../stacks/types";
+import type { AppSettings, Settings } from "../stacks/types";
+
+/** The build record `up` would store for `app` now. */
+export function recordNow(
+  settings: Settings,
+  root: string,
+  app: AppSettings,
+  sourceUrl?: string,
+): BuildRecord {
+  const plan = planFor(settings, app, sourceUrl);
+  return recordOf(root, app, plan, renderDockerfile(plan.dockerfile));
+}
 
 /** The reasons per app (empty: no rebuild); {} for a stack that promotes. */
 export function rebuildsOf(
@@ -21,16 +32,10 @@ export function rebuildsOf(
   const out: Record<string, string[]> = {};
   const sourceUrl = sourceRepositoryUrl(root);
   for (const app of settings.apps) {
-    const plan = imagePlan({
-      app,
-      environment: settings.environment,
-      registry: settings.registry,
-      build: settings.build,
-      tags: settings.tags,
-      ...(sourceUrl ? { sourceUrl } : {}),
-    });
-    const next = recordOf(root, app, plan, renderDockerfile(plan.dockerfile));
-    out[app.name] = rebuildReasons(previous?.[app.name]?.build, next);
+    out[app.name] = rebuildReasons(
+      previous?.[app.name]?.build,
+      recordNow(settings, root, app, sourceUrl),
+    );
   }
   return out;
 }

@@ -12,7 +12,7 @@ import type { AppSettings, Settings } from "../stacks/types";
 import { contextEntries, stageContext, type ContextEntry } from "../stacks/contextFiles";
 import { buildRecord } from "../model/buildRecord";
 import { renderDockerfile } from "../model/dockerfile";
-import { imagePlan, type ImagePlan } from "../model/imagePlan";
+import { planFor, type ImagePlan } from "../model/imagePlan";
 import type { BuildRecord } from "../model/rebuildReasons";
 import { promotedImage, type AppOutput } from "../model/promotion";
 import { memoryBytes } from "../policy/vocabulary";
@@ -116,14 +116,7 @@ export class AppRelease extends pulumi.ComponentResource {
       this.build = undefined;
       this.size = pulumi.output(undefined);
     } else {
-      const plan = imagePlan({
-        app,
-        environment: settings.environment,
-        registry: settings.registry,
-        build: settings.build,
-        tags: settings.tags,
-        ...(args.sourceUrl ? { sourceUrl: args.sourceUrl } : {}),
-      });
+      const plan = planFor(settings, app, args.sourceUrl);
       const dockerfile = renderDockerfile(plan.dockerfile);
       this.build = recordOf(args.root, app, plan, dockerfile);
       // The build reads a staged copy of each context (what .dockerignore leaves in, git's

@@ -7,6 +7,7 @@ import type {
   BuildSettings,
   Environment,
   RegistrySettings,
+  Settings,
   TagPolicy,
 } from "../stacks/types";
 import { CONDA_CONTEXT, CONDA_CONTEXT_DIR, type DockerfileSpec } from "./dockerfile";
@@ -50,6 +51,18 @@ export interface ImagePlan {
 /** `<server>/<prefix>/<app>`. */
 export function repositoryFor(registry: RegistrySettings, app: string): string {
   return [registry.server, registry.prefix, app].filter((part) => part !== "").join("/");
+}
+
+/** The plan of one app of a stack's settings: what `up` builds and a preview explains. */
+export function planFor(settings: Settings, app: AppSettings, sourceUrl?: string): ImagePlan {
+  return imagePlan({
+    app,
+    environment: settings.environment,
+    registry: settings.registry,
+    build: settings.build,
+    tags: settings.tags,
+    ...(sourceUrl ? { sourceUrl } : {}),
+  });
 }
 
 /** Plans the build of one app. */

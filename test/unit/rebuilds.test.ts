@@ -1,10 +1,7 @@
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { rebuildLines, rebuildsOf } from "../../cli/rebuilds";
-import { recordOf } from "../../components/appRelease";
+import { rebuildLines, rebuildsOf, recordNow } from "../../cli/rebuilds";
 import { summarisePreview } from "../../ci/previewSummary";
-import { renderDockerfile } from "../../model/dockerfile";
-import { imagePlan } from "../../model/imagePlan";
 import type { AppOutput } from "../../model/promotion";
 import { offlineSettings } from "../../stacks/offline";
 import { sourceRepositoryUrl } from "../../stacks/projectFiles";
@@ -21,16 +18,7 @@ beforeAll(() => {
   const sourceUrl = sourceRepositoryUrl(ROOT);
   outputs = Object.fromEntries(
     settings.apps.map((app) => {
-      const plan = imagePlan({
-        app,
-        environment: settings.environment,
-        registry: settings.registry,
-        build: settings.build,
-        tags: settings.tags,
-        ...(sourceUrl ? { sourceUrl } : {}),
-      });
-      const build = recordOf(ROOT, app, plan, renderDockerfile(plan.dockerfile));
-      return [app.name, { build } as AppOutput];
+      return [app.name, { build: recordNow(settings, ROOT, app, sourceUrl) } as AppOutput];
     }),
   );
 });
