@@ -99,6 +99,7 @@ async function compose(): Promise<Record<string, unknown>> {
         namespace: namespace.name,
         rollout: settings.rollout,
         image: release.image,
+        ...(revision !== undefined ? { revision } : {}),
         createSecrets: !render,
         live: !render,
         ...(loaded.appSecrets[app.name] ? { secretEnv: loaded.appSecrets[app.name] } : {}),
@@ -118,8 +119,9 @@ async function compose(): Promise<Record<string, unknown>> {
         namespace.name,
         release.promotedAt,
         release.size,
+        deployed.history,
       ])
-      .apply(([image, digest, tags, url, ns, promotedAt, size]) => ({
+      .apply(([image, digest, tags, url, ns, promotedAt, size, history]) => ({
         image,
         digest,
         repository,
@@ -131,6 +133,8 @@ async function compose(): Promise<Record<string, unknown>> {
         source: { ...source, ...(promotedAt !== undefined ? { promotedAt } : {}) },
         ...(build !== undefined ? { build } : {}),
         ...(size !== undefined ? { size } : {}),
+        ...(release.gates !== undefined ? { gates: release.gates } : {}),
+        history,
       }));
   }
 

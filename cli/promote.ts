@@ -2,9 +2,11 @@
  * Promotes the digests one environment runs to the next:
  *   npm run promote -- <staging|prod> [--yes] [--config-file <file>]
  *                      [--policy-pack <dir> --policy-pack-config <file>]
- * Shows, per app, the version, SHA and digest the target runs now and what it will run, asks
- * for confirmation unless --yes, then runs `up` of the target stack (which reads the source
- * stack's outputs and deploys exactly those digests).
+ * Shows, per app, the version, SHA and digest the target runs now and what it will run, and
+ * each promotion gate's state (soak, verification, break glass); refuses before anything
+ * changes when a guard or gate holds an app back; asks for confirmation unless --yes, then
+ * runs `up` of the target stack (which reads the source stack's outputs and deploys exactly
+ * those digests).
  */
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
@@ -12,7 +14,13 @@ import { createInterface } from "node:readline/promises";
 import type { AppOutput } from "../model/promotion";
 import { imageModeOf, offlineSettings } from "../stacks/offline";
 import { SettingsError } from "../stacks/problems";
-import { creatingCommand, formatPlan, promotionPlan } from "./promotionPlan";
+import {
+  creatingCommand,
+  formatGates,
+  formatPlan,
+  promotionChoices,
+  promotionPlan,
+} from "./promotionPlan";
 
 const ROOT = path.resolve(__dirname, "..");
 const RUNNER = ["-r", "ts-node/register/transpile-only", path.join(ROOT, "cli", "pulumi.ts")];
@@ -71,9 +79,27 @@ async function main(argv: string[]): Promise<number> {
         `with: ${creatingCommand(source, imageModeOf(source))}`,
     );
   }
+  const choices = promotionChoices(
+    settings.apps.map((a) => a.name),
+    source,
+    sourceApps,
+    settings.images,
+  );
   // A target that does not exist yet runs nothing: its first promotion creates it.
-  const rows = promotionPlan(sourceApps, outputs(target, extra) ?? {});
+  const running = Object.entries(outputs(target, extra) ?? {}).filter(
+    ([app]) => choices.refusals[app] === undefined,
+  );
+  const rows = promotionPlan(choices.chosen, Object.fromEntries(running));
   process.stdout.write(`${formatPlan(source, target, rows)}\n`);
+  const gates = formatGates(choices.promoted);
+  if (gates !== "") process.stdout.write(`${gates}\n`);
+  const refusals = Object.values(choices.refusals);
+  if (refusals.length > 0) {
+    throw new PromotionError(
+      `promotion from ${source} to ${target} refused; nothing was changed:\n` +
+        refusals.map((r) => `  - ${r}`).join("\n"),
+    );
+  }
   if (!rows.some((r) => r.changes)) {
     process.stdout.write(`${target} already runs what ${source} runs.\n`);
   }

@@ -2,7 +2,12 @@
  * What a promotion changes per app: the target stack's current image against the source
  * stack's. Pure, shared by `npm run promote` and its tests.
  */
-import type { AppOutput } from "../model/promotion";
+import {
+  promotedImage,
+  type AppOutput,
+  type PromotedImage,
+  type PromotionPolicy,
+} from "../model/promotion";
 
 /** One app's change. */
 export interface PromotionRow {
@@ -16,7 +21,10 @@ export interface PromotionRow {
   changes: boolean;
 }
 
-function describe(app: Pick<AppOutput, "version" | "revision" | "digest"> | undefined): string {
+/** What a plan row says of an image. */
+export type Described = Pick<AppOutput, "version" | "revision" | "digest">;
+
+function describe(app: Described | undefined): string {
   if (!app) return "not deployed";
   return [
     app.version ?? "unversioned",
@@ -29,8 +37,8 @@ function describe(app: Pick<AppOutput, "version" | "revision" | "digest"> | unde
 
 /** Rows for every app the source stack exports, plus apps only the target still runs. */
 export function promotionPlan(
-  source: Readonly<Record<string, AppOutput>>,
-  target: Readonly<Record<string, AppOutput>>,
+  source: Readonly<Record<string, Described>>,
+  target: Readonly<Record<string, Described>>,
 ): PromotionRow[] {
   const names = [...new Set([...Object.keys(source), ...Object.keys(target)])];
   return names.map((app) => {
@@ -60,4 +68,54 @@ export function formatPlan(source: string, target: string, rows: readonly Promot
 /** The command that creates (or updates) a stack, by how it gets its images. */
 export function creatingCommand(stack: string, mode: "build" | "promote"): string {
   return mode === "build" ? `npm run up -- ${stack} --yes` : `npm run promote -- ${stack}`;
+}
+
+/** What a promotion would deploy per app, through the guards and gates, or why it refuses. */
+export interface Choices {
+  /** Per app: the digest, version and SHA the target would take. */
+  chosen: Record<string, Described>;
+  /** Per app: the promoted image, with the gates it passed. */
+  promoted: Record<string, PromotedImage>;
+  /** Per app the guards or gates refuse: why. */
+  refusals: Record<string, string>;
+}
+
+/** Runs each app of the target through promotion as its `up` would (model/promotion.ts). */
+export function promotionChoices(
+  apps: readonly string[],
+  sourceStack: string,
+  sourceApps: Readonly<Record<string, AppOutput>>,
+  policy: PromotionPolicy,
+  now?: Date,
+): Choices {
+  const out: Choices = { chosen: {}, promoted: {}, refusals: {} };
+  for (const app of apps) {
+    try {
+      const p = promotedImage(app, sourceStack, sourceApps, policy, now);
+      out.promoted[app] = p;
+      out.chosen[app] = {
+        digest: p.digest,
+        ...(p.version !== undefined ? { version: p.version } : {}),
+        ...(p.revision !== undefined ? { revision: p.revision } : {}),
+      };
+    } catch (error) {
+      out.refusals[app] = (error as Error).message;
+    }
+  }
+  return out;
+}
+
+/** The gates' states per app, as `npm run promote` prints them before asking. */
+export function formatGates(promoted: Readonly<Record<string, PromotedImage>>): string {
+  const lines: string[] = [];
+  for (const [app, p] of Object.entries(promoted)) {
+    if (p.gates === undefined) continue;
+    lines.push(`  ${app} ${p.digest.slice(0, 19)}:`);
+    for (const s of p.gates.states)
+      lines.push(`    ${s.ok ? "ok  " : "HELD"} ${s.gate}: ${s.detail}`);
+    if (p.gates.brokeGlass !== undefined) {
+      lines.push(`    break glass, on record: ${p.gates.brokeGlass}`);
+    }
+  }
+  return lines.length > 0 ? `Gates:\n${lines.join("\n")}` : "";
 }

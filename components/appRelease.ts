@@ -14,7 +14,7 @@ import { buildRecord } from "../model/buildRecord";
 import { renderDockerfile } from "../model/dockerfile";
 import { planFor, type ImagePlan } from "../model/imagePlan";
 import type { BuildRecord } from "../model/rebuildReasons";
-import { promotedImage, type AppOutput } from "../model/promotion";
+import { promotedImage, type AppOutput, type PromotedImage } from "../model/promotion";
 import { memoryBytes } from "../policy/vocabulary";
 import { ImageSize } from "./imageSize";
 import { PythonImage, type RegistryCredentials } from "./pythonImage";
@@ -67,6 +67,8 @@ export class AppRelease extends pulumi.ComponentResource {
   readonly build: BuildRecord | undefined;
   /** Compressed bytes of the pushed image (builds that push). */
   readonly size: pulumi.Output<number | undefined>;
+  /** The gates a gated promotion passed, and any break-glass reason. */
+  readonly gates: PromotedImage["gates"];
 
   constructor(name: string, args: AppReleaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pyfleet:release:AppRelease", name, {}, opts);
@@ -82,7 +84,9 @@ export class AppRelease extends pulumi.ComponentResource {
         pins: settings.images.pins,
         rollback: settings.images.rollback,
         requireSourceMatch: settings.images.requireSourceMatch,
+        gates: settings.images.gates,
       });
+      this.gates = promoted.gates;
       // The environment and version tags follow the digest this environment runs; the bytes
       // are copied in the registry, nothing is rebuilt.
       const tagNames = [promoted.version, settings.environment].filter(
@@ -191,6 +195,7 @@ export class AppRelease extends pulumi.ComponentResource {
       this.revision = app.revision?.sha;
       this.source = { stack: settings.stack, kind: "build" };
       this.promotedAt = pulumi.output(undefined);
+      this.gates = undefined;
     }
 
     this.registerOutputs({
@@ -204,6 +209,7 @@ export class AppRelease extends pulumi.ComponentResource {
       promotedAt: this.promotedAt,
       build: this.build,
       size: this.size,
+      gates: this.gates,
     });
   }
 }

@@ -1,7 +1,8 @@
 /**
  * One Python app on k3s: ServiceAccount, ConfigMap, Secret, PVCs, Deployment, Service, Ingress,
  * HPA, PDB and NetworkPolicy, built from the pure specs in `workload.ts`. `pulumi up` waits for
- * the rollout and fails within the progress deadline when it does not become ready.
+ * the rollout and fails within the progress deadline when it does not become ready. Once it
+ * is, the app's run history on this stage records the digest (components/runHistory.ts).
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -19,6 +20,8 @@ import {
   serviceSpec,
   deploymentIgnoresReplicas,
 } from "../model/workload";
+import type { RunRecord } from "../model/promotionGates";
+import { RunHistory } from "./runHistory";
 
 /** Arguments of {@link PythonApp}. */
 export interface PythonAppArgs {
@@ -32,6 +35,8 @@ export interface PythonAppArgs {
   rollout: RolloutSettings;
   /** Image by digest (`repo@sha256:...`); tags are never deployed. */
   image: pulumi.Input<string>;
+  /** Git SHA the image was built from, for the run history. @default unknown */
+  revision?: string;
   /** Secret environment values (a secret Output), one per name in `app.secretNames`. @default none */
   secretEnv?: pulumi.Input<Record<string, string>>;
   /** Whether Secret objects are created; false in render mode. @default true */
@@ -63,6 +68,8 @@ export class PythonApp extends pulumi.ComponentResource {
   readonly url: pulumi.Output<string | undefined>;
   /** The image reference the pods run. */
   readonly image: pulumi.Output<string>;
+  /** The digests this stage ran, newest first (what the next stage's gates read). */
+  readonly history: pulumi.Output<RunRecord[]>;
 
   constructor(name: string, args: PythonAppArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pyfleet:k8s:PythonApp", name, {}, opts);
@@ -206,15 +213,28 @@ export class PythonApp extends pulumi.ComponentResource {
       child,
     );
 
+    // Recorded once the rollout is Ready: a failed one never enters the history.
+    const history = new RunHistory(
+      `${name}-history`,
+      {
+        digest: pulumi.output(args.image).apply((image) => image.slice(image.indexOf("@") + 1)),
+        ...(app.version !== undefined ? { version: app.version } : {}),
+        ...(args.revision !== undefined ? { revision: args.revision } : {}),
+      },
+      { parent: this, dependsOn: [deployment] },
+    );
+
     this.deploymentName = deployment.metadata.name;
     this.serviceName = serviceName;
     this.url = url;
     this.image = pulumi.output(args.image);
+    this.history = history.history;
     this.registerOutputs({
       deploymentName: this.deploymentName,
       serviceName: this.serviceName,
       url: this.url,
       image: this.image,
+      history: this.history,
     });
   }
 }

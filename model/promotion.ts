@@ -5,6 +5,8 @@
  */
 import type { BuildRecord } from "./rebuildReasons";
 import { isDigestRef } from "../policy/vocabulary";
+import type { GatePolicy } from "../stacks/types";
+import { pickGated, type GateState, type RunRecord } from "./promotionGates";
 
 /** What a stack exports per app; promotion and CI read these names. */
 export interface AppOutput {
@@ -35,6 +37,10 @@ export interface AppOutput {
   build?: BuildRecord;
   /** Compressed bytes of the pushed image, as the registry holds it (stacks that build). */
   size?: number;
+  /** The digests this stack ran, newest first, with their soak and verification. */
+  history?: RunRecord[];
+  /** The gates the promotion passed (gated stacks), and any break-glass reason, on record. */
+  gates?: PromotedImage["gates"];
 }
 
 /** A promotion the guards refuse: bad input to fix, not a bug. */
@@ -59,6 +65,8 @@ export interface PromotedImage {
   revision?: string;
   /** Provenance. */
   source: { stack: string; kind: "promotion" | "pin" | "rollback" };
+  /** The gates it passed (gated stacks), and the break-glass reason if one let it through. */
+  gates?: { states: GateState[]; brokeGlass?: string };
 }
 
 /** Splits `repo@sha256:...`. */
@@ -78,6 +86,29 @@ export interface PromotionPolicy {
   rollback: Readonly<Record<string, string>>;
   /** Whether every deployed digest must be the one the source stack runs now (prod). */
   requireSourceMatch: boolean;
+  /**
+   * Soak, verification and break glass. When any applies, the digest comes from the source's
+   * history (the newest that passes, or the pin if it does) and requireSourceMatch gives way.
+   */
+  gates?: GatePolicy;
+}
+
+/**
+ * The time gates are judged at: once per program run, so the up-front check and the release
+ * that follows it agree on a digest at the very edge of its soak.
+ */
+const JUDGED_AT = new Date();
+
+/** Whether a gate policy asks anything of the source. */
+export function gated(gates: GatePolicy | undefined): gates is GatePolicy {
+  return gates !== undefined && (gates.soakMs > 0 || gates.requireVerified || !!gates.breakGlass);
+}
+
+/** The source's history of an app; a source from before histories is its current digest. */
+function historyOf(current: AppOutput, now: Date): RunRecord[] {
+  if (current.history !== undefined && current.history.length > 0) return current.history;
+  // Nothing says since when it runs: the soak starts now.
+  return [{ digest: current.digest, since: current.source.promotedAt ?? now.toISOString() }];
 }
 
 /**
@@ -90,6 +121,7 @@ export function promotedImage(
   sourceStack: string,
   sourceApps: Readonly<Record<string, AppOutput>> | undefined,
   policy: PromotionPolicy,
+  now: Date = JUDGED_AT,
 ): PromotedImage {
   const current = sourceApps?.[app];
   const rollback = policy.rollback[app];
@@ -97,6 +129,24 @@ export function promotedImage(
     return fromRef(rollback, current, { stack: sourceStack, kind: "rollback" });
   }
   const pin = policy.pins[app];
+  if (gated(policy.gates) && current !== undefined) {
+    const wanted = pin !== undefined ? splitDigestRef(pin).digest : undefined;
+    const choice = pickGated(app, sourceStack, historyOf(current, now), policy.gates, now, wanted);
+    const { repository } = splitDigestRef(pin ?? current.image);
+    const { record } = choice;
+    return {
+      image: `${repository}@${record.digest}`,
+      repository,
+      digest: record.digest,
+      ...(record.version !== undefined ? { version: record.version } : {}),
+      ...(record.revision !== undefined ? { revision: record.revision } : {}),
+      source: { stack: sourceStack, kind: pin !== undefined ? "pin" : "promotion" },
+      gates: {
+        states: choice.states,
+        ...(choice.brokeGlass !== undefined ? { brokeGlass: choice.brokeGlass } : {}),
+      },
+    };
+  }
   if (pin !== undefined) {
     const pinned = fromRef(pin, current, { stack: sourceStack, kind: "pin" });
     if (policy.requireSourceMatch && current?.digest !== pinned.digest) {

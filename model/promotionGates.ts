@@ -7,6 +7,7 @@
  * setting with a reason overrides soak and verification, and says so. Pure: times come in.
  */
 import { formatDuration } from "../policy/vocabulary";
+import type { GatePolicy } from "../stacks/types";
 
 /** The last verification of one digest on a stage: smoke checks through its Ingress. */
 export interface Verification {
@@ -25,6 +26,9 @@ export interface RunRecord {
   since: string;
   /** ISO time another digest replaced it; absent while it runs. */
   until?: string;
+  /** App version and git SHA the digest was built from, when known. */
+  version?: string;
+  revision?: string;
   verification?: Verification;
 }
 
@@ -41,13 +45,20 @@ export function recordRun(
   digest: string,
   now: Date,
   limit = HISTORY_LIMIT,
+  provenance: { version?: string; revision?: string } = {},
 ): RunRecord[] {
   if (history[0]?.digest === digest && history[0].until === undefined) return [...history];
   const at = now.toISOString();
   const rest = history
     .filter((r) => r.digest !== digest)
     .map((r) => (r.until === undefined ? { ...r, until: at } : r));
-  return [{ digest, since: at }, ...rest].slice(0, Math.max(1, limit));
+  const record: RunRecord = {
+    digest,
+    since: at,
+    ...(provenance.version !== undefined ? { version: provenance.version } : {}),
+    ...(provenance.revision !== undefined ? { revision: provenance.revision } : {}),
+  };
+  return [record, ...rest].slice(0, Math.max(1, limit));
 }
 
 /** The history with `digest`'s verification replaced by `result` (a failure un-verifies). */
@@ -59,15 +70,7 @@ export function recordVerification(
   return history.map((r) => (r.digest === digest ? { ...r, verification: result } : r));
 }
 
-/** What the next stage asks of a digest its source ran. */
-export interface GatePolicy {
-  /** How long the source must have run the digest, in ms (0: no soak). */
-  soakMs: number;
-  /** Whether the digest's last verification on the source must have passed. */
-  requireVerified: boolean;
-  /** An explicit override of soak and verification, with the reason it is recorded under. */
-  breakGlass?: { reason: string };
-}
+export type { GatePolicy };
 
 /** One gate's verdict on one digest, as `promote` prints it and a refusal names it. */
 export interface GateState {

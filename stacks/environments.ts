@@ -28,7 +28,17 @@ export interface EnvironmentDefaults {
   /** Tag policy. */
   tags: TagPolicy;
   /** Build here, or promote from which stack (and whether pins must match what it runs). */
-  images: { mode: "build" } | { mode: "promote"; fromStack: string; requireSourceMatch: boolean };
+  images:
+    | { mode: "build" }
+    | {
+        mode: "promote";
+        fromStack: string;
+        requireSourceMatch: boolean;
+        /** Soak on the source before promotion (a duration; "0" for none). */
+        soak: string;
+        /** Whether the source must have verified the digest. */
+        requireVerified: boolean;
+      };
   /** Rollout timing. */
   rollout: RolloutSettings;
   /** Whether previews build images. */
@@ -77,7 +87,13 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
     ingress: { enabled: true, hostPattern: "{app}.{env}.localhost" },
     registry: "localhost:5000/pyfleet",
     tags: { allowDirty: false, requireVersion: true },
-    images: { mode: "promote", fromStack: "dev", requireSourceMatch: false },
+    images: {
+      mode: "promote",
+      fromStack: "dev",
+      requireSourceMatch: false,
+      soak: "0",
+      requireVerified: false,
+    },
     rollout: { minReadySeconds: 10, progressDeadlineSeconds: 300, drainSeconds: 10 },
     buildOnPreview: false,
   },
@@ -92,7 +108,13 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
     ingress: { enabled: true },
     registry: "localhost:5000/pyfleet",
     tags: { allowDirty: false, requireVersion: true },
-    images: { mode: "promote", fromStack: "staging", requireSourceMatch: true },
+    images: {
+      mode: "promote",
+      fromStack: "staging",
+      requireSourceMatch: true,
+      soak: "0",
+      requireVerified: false,
+    },
     rollout: { minReadySeconds: 15, progressDeadlineSeconds: 420, drainSeconds: 15 },
     buildOnPreview: false,
   },

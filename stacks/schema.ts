@@ -7,6 +7,7 @@ import { z } from "zod";
 import {
   DEBIAN_PACKAGE_PATTERN,
   DIGEST_PATTERN,
+  DURATION_HINT,
   DIGEST_REF_PATTERN,
   MIN_UID,
   MUTABLE_TAG,
@@ -14,6 +15,7 @@ import {
   hasUrlCredentials,
   isCpuQuantity,
   isMemoryQuantity,
+  parseDuration,
   tagOf,
 } from "../policy/vocabulary";
 import { HTTP_PATH } from "./presets";
@@ -76,6 +78,11 @@ const imageSize = z
   .refine(isMemoryQuantity, {
     error: 'expected an image size such as "400Mi" or "1Gi" (suffix Ki, Mi, Gi; no space)',
   });
+
+/** A duration such as "30m" (policy/vocabulary/durations.ts). */
+const duration = z
+  .string({ error: `expected ${DURATION_HINT}` })
+  .refine((text) => parseDuration(text) !== undefined, { error: `expected ${DURATION_HINT}` });
 
 const memoryQuantity = z
   .string({ error: 'expected a memory quantity such as "512Mi" or "2Gi"' })
@@ -361,6 +368,15 @@ export const stackConfig = z
         pins: z.record(appName, digestRef),
         rollback: z.record(appName, digestRef),
         requireSourceMatch: z.boolean(),
+        soak: duration,
+        requireVerified: z.boolean(),
+        breakGlass: z.strictObject({
+          reason: z
+            .string({ error: "expected the reason, as it will be recorded (e.g. a ticket)" })
+            .refine((reason) => reason.trim().length >= 3, {
+              error: "give the reason it will be recorded under (e.g. a ticket)",
+            }),
+        }),
       })
       .partial(),
     egress: z.enum(["open", "restricted"]),

@@ -7,7 +7,7 @@
  * tested without Pulumi; `stacks/load.ts` feeds it from the real config, files and git.
  */
 import { parse as parseYaml } from "yaml";
-import { deadlineCoversMinReady } from "../policy/vocabulary";
+import { deadlineCoversMinReady, parseDuration } from "../policy/vocabulary";
 import { resolveApp } from "./apps";
 import { ENVIRONMENT_DEFAULTS } from "./environments";
 import { consistencyProblems } from "./consistency";
@@ -344,6 +344,14 @@ function resolveImageSource(
         );
       }
     }
+    for (const key of ["soak", "requireVerified", "breakGlass"] as const) {
+      if (config.images?.[key] !== undefined) {
+        problems.push(
+          `pyfleet:images.${key}: a promotion gate, which only applies when images.mode is ` +
+            "promote; remove it or set pyfleet:images.mode to promote",
+        );
+      }
+    }
     return { mode: "build" };
   }
   const fromStack =
@@ -363,5 +371,17 @@ function resolveImageSource(
     requireSourceMatch:
       config.images?.requireSourceMatch ??
       (defaults.mode === "promote" ? defaults.requireSourceMatch : false),
+    gates: {
+      // The schema checked the grammar; a default that does not parse is no soak.
+      soakMs:
+        parseDuration(config.images?.soak ?? (defaults.mode === "promote" ? defaults.soak : "0")) ??
+        0,
+      requireVerified:
+        config.images?.requireVerified ??
+        (defaults.mode === "promote" ? defaults.requireVerified : false),
+      ...(config.images?.breakGlass !== undefined
+        ? { breakGlass: { reason: config.images.breakGlass.reason } }
+        : {}),
+    },
   };
 }

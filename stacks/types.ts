@@ -241,6 +241,16 @@ export interface TagPolicy {
   requireVersion: boolean;
 }
 
+/** What a promoting stack asks of a digest its source ran (model/promotionGates.ts). */
+export interface GatePolicy {
+  /** How long the source must have run the digest, in ms (0: no soak). */
+  soakMs: number;
+  /** Whether the digest's last verification on the source must have passed. */
+  requireVerified: boolean;
+  /** An explicit override of soak and verification, with the reason it is recorded under. */
+  breakGlass?: { reason: string };
+}
+
 /** Where this stack's images come from. */
 export type ImageSource =
   | { mode: "build" }
@@ -251,6 +261,8 @@ export type ImageSource =
       pins: Record<string, string>;
       rollback: Record<string, string>;
       requireSourceMatch: boolean;
+      /** What the source must have shown about a digest: soak, verification, break glass. */
+      gates: GatePolicy;
     };
 
 /** Everything the program needs, resolved for one stack. */

@@ -55,6 +55,7 @@ describe("dev stack (whole program under mocks)", () => {
       "kubernetes:core/v1:ConfigMap": 2,
       "kubernetes:core/v1:PersistentVolumeClaim": 2,
       "kubernetes:apps/v1:Deployment": 3,
+      "pulumi-nodejs:dynamic/pyfleet:RunHistory": 3,
       "kubernetes:core/v1:Service": 3,
       "kubernetes:networking.k8s.io/v1:Ingress": 3,
     });

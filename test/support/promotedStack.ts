@@ -20,6 +20,7 @@ const BASE_COUNTS: Record<string, number> = {
   "kubernetes:core/v1:ConfigMap": 2,
   "kubernetes:core/v1:PersistentVolumeClaim": 2,
   "kubernetes:apps/v1:Deployment": 3,
+  "pulumi-nodejs:dynamic/pyfleet:RunHistory": 3,
   "kubernetes:core/v1:Service": 3,
   "kubernetes:networking.k8s.io/v1:Ingress": 3,
   "kubernetes:policy/v1:PodDisruptionBudget": 3,

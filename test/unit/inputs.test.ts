@@ -25,6 +25,8 @@ function problemsOf(options: SourceOptions): readonly string[] {
   throw new Error("expected the settings to be rejected");
 }
 
+const PROD_HOSTS = { hostPattern: "{app}.example.com", clusterIssuer: "letsencrypt" };
+
 const VECTORS_ONLY =
   "apps:\n  vectors:\n    path: apps/vectors\n    flavour: pip\n    kind: fastapi\n" +
   "    entrypoint: vectors.main:app\n    version: { from: file, file: VERSION }\n";
@@ -495,6 +497,43 @@ describe("half-given settings and settings the stack never reads", () => {
     ).toEqual([
       "pyfleet:images.pins.vectors: a rollback of vectors is set too and wins, so this pin does nothing; remove pyfleet:images.pins.vectors (or the rollback to return to the pin)",
     ]);
+  });
+
+  it("promotion gates: a soak that is no duration, gates where nothing promotes, no reason", () => {
+    expect(
+      problemsOf({ stack: "prod", config: { images: { soak: "30 min" }, ingress: PROD_HOSTS } }),
+    ).toEqual([
+      'pyfleet:images.soak: expected a duration such as "30m", "1h30m", "45s" or "2d" (or "0" for none), got "30 min" (in Pulumi.prod.yaml)',
+    ]);
+    expect(problemsOf({ config: { images: { soak: "30m", requireVerified: true } } })).toEqual([
+      "pyfleet:images.soak: a promotion gate, which only applies when images.mode is promote; remove it or set pyfleet:images.mode to promote",
+      "pyfleet:images.requireVerified: a promotion gate, which only applies when images.mode is promote; remove it or set pyfleet:images.mode to promote",
+    ]);
+    expect(
+      problemsOf({
+        stack: "staging",
+        config: { images: { breakGlass: { reason: " " } } },
+      }),
+    ).toEqual([
+      'pyfleet:images.breakGlass.reason: give the reason it will be recorded under (e.g. a ticket), got " " (in Pulumi.staging.yaml)',
+    ]);
+  });
+
+  it("promotion gates as settings resolve them", () => {
+    const s = resolveSettings(
+      sources({
+        stack: "prod",
+        config: {
+          ingress: PROD_HOSTS,
+          images: { soak: "1h30m", requireVerified: true, breakGlass: { reason: "INC-7" } },
+        },
+      }),
+    );
+    expect(s.images.mode === "promote" && s.images.gates).toEqual({
+      soakMs: 5_400_000,
+      requireVerified: true,
+      breakGlass: { reason: "INC-7" },
+    });
   });
 
   it("a source stack name that no StackReference can name", () => {

@@ -102,3 +102,82 @@ describe("checkPromotions", () => {
     ).not.toThrow();
   });
 });
+
+describe("promotedImage through the gates", () => {
+  const at = (minute: number) => new Date(Date.UTC(2026, 11, 1, 10, minute)).toISOString();
+  const now = new Date(Date.UTC(2026, 11, 1, 11, 0));
+  const current = staging["vectors"]!;
+  const olderDigest = splitDigestRef(older).digest;
+  // staging ran 0.3.0 from 10:00 to 10:50 and verified it; 0.3.1 since 10:50, verified.
+  const history = [
+    {
+      digest: current.digest,
+      since: at(50),
+      version: "0.3.1",
+      verification: { passed: true, at: at(51), failures: [] },
+    },
+    {
+      digest: olderDigest,
+      since: at(0),
+      until: at(50),
+      version: "0.3.0",
+      revision: "0123456789abcdef0123456789abcdef01234567",
+      verification: { passed: true, at: at(1), failures: [] },
+    },
+  ];
+  const source = { ...staging, vectors: { ...current, history } };
+  const soak30 = { ...guarded, gates: { soakMs: 30 * 60_000, requireVerified: true } };
+
+  it("takes the newest digest that soaked, with the version and SHA it was built from", () => {
+    expect(promotedImage("vectors", "staging", source, soak30, now)).toEqual({
+      image: older,
+      repository: "localhost:5000/pyfleet/vectors",
+      digest: olderDigest,
+      version: "0.3.0",
+      revision: "0123456789abcdef0123456789abcdef01234567",
+      source: { stack: "staging", kind: "promotion" },
+      gates: {
+        states: [
+          {
+            gate: "soaked",
+            ok: true,
+            detail: `ran 50m on staging (from ${at(0)} to ${at(50)}), soak is 30m`,
+          },
+          { gate: "verified", ok: true, detail: `verified on staging at ${at(1)}` },
+        ],
+      },
+    });
+  });
+
+  it("refuses a pin that has not soaked, and records a break-glass reason that lets it through", () => {
+    const pinned = { ...soak30, pins: { vectors: current.image } };
+    expect(() => promotedImage("vectors", "staging", source, pinned, now)).toThrow(
+      /ran 10m of the 30m soak on staging/,
+    );
+    const glass = { ...pinned, gates: { ...pinned.gates, breakGlass: { reason: "INC-9" } } };
+    const forced = promotedImage("vectors", "staging", source, glass, now);
+    expect(forced.digest).toBe(current.digest);
+    expect(forced.gates?.brokeGlass).toBe("INC-9");
+    expect(forced.source.kind).toBe("pin");
+  });
+
+  it("starts the soak now for a source that kept no history", () => {
+    expect(() => promotedImage("vectors", "staging", staging, soak30, now)).toThrow(
+      /ran 0s of the 30m soak on staging/,
+    );
+  });
+
+  it("lets a rollback through without a soak, and checks every app before refusing", () => {
+    const rolled = { ...soak30, rollback: { vectors: older } };
+    expect(promotedImage("vectors", "staging", source, rolled, now).source.kind).toBe("rollback");
+    expect(() =>
+      checkPromotions(
+        {
+          apps: [{ name: "vectors" }, { name: "dashboard" }],
+          images: { mode: "promote", fromStack: "staging", ...soak30 },
+        },
+        source,
+      ),
+    ).toThrow(/refused; nothing was changed:\n {2}- app "dashboard": no digest staging ran/);
+  });
+});

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { creatingCommand, formatPlan, promotionPlan } from "../../cli/promotionPlan";
+import {
+  creatingCommand,
+  formatGates,
+  formatPlan,
+  promotionChoices,
+  promotionPlan,
+} from "../../cli/promotionPlan";
 import { devOutputs } from "../support/fixtures";
 import { fakeDigest } from "../support/mocks";
 
@@ -46,5 +52,43 @@ describe("creatingCommand", () => {
   it("names the command that creates a missing source stack", () => {
     expect(creatingCommand("dev", "build")).toBe("npm run up -- dev --yes");
     expect(creatingCommand("staging", "promote")).toBe("npm run promote -- staging");
+  });
+});
+
+describe("promotionChoices", () => {
+  const source = devOutputs("staging");
+  const since = (minutes: number) => new Date(Date.UTC(2026, 11, 1, 12, 0) - minutes * 60_000);
+  const now = since(0);
+  source["vectors"] = {
+    ...source["vectors"]!,
+    history: [{ digest: source["vectors"]!.digest, since: since(45).toISOString() }],
+  };
+  source["dashboard"] = {
+    ...source["dashboard"]!,
+    history: [{ digest: source["dashboard"]!.digest, since: since(5).toISOString() }],
+  };
+  const policy = {
+    pins: {},
+    rollback: {},
+    requireSourceMatch: true,
+    gates: { soakMs: 30 * 60_000, requireVerified: false },
+  };
+
+  it("shows every gate's state and refuses, per app, what the gates hold back", () => {
+    const c = promotionChoices(["vectors", "dashboard"], "staging", source, policy, now);
+    expect(Object.keys(c.chosen)).toEqual(["vectors"]);
+    expect(c.refusals["dashboard"]).toMatch(/ran 5m of the 30m soak on staging/);
+    expect(formatGates(c.promoted)).toBe(
+      "Gates:\n" +
+        `  vectors ${source["vectors"]!.digest.slice(0, 19)}:\n` +
+        `    ok   soaked: ran 45m on staging (since ${since(45).toISOString()}), soak is 30m`,
+    );
+  });
+
+  it("prints no gates where none apply", () => {
+    const open = { ...policy, gates: { soakMs: 0, requireVerified: false } };
+    const c = promotionChoices(["vectors"], "staging", source, open, now);
+    expect(c.refusals).toEqual({});
+    expect(formatGates(c.promoted)).toBe("");
   });
 });

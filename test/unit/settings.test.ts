@@ -58,6 +58,7 @@ describe("environment defaults", () => {
       pins: {},
       rollback: {},
       requireSourceMatch: false,
+      gates: { soakMs: 0, requireVerified: false },
     });
     expect(s.tags).toEqual({ allowDirty: false, requireVersion: true });
   });
