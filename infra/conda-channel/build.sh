@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Build the local conda channel (CPython 3.11 and the packages of packages.txt, linux-64)
 # into a cache outside the repository, keyed by its recipes and tool versions. A warm cache
-# returns at once. No conda channel is reachable here: CPython is built from its upstream
-# sources (Debian's orig tarball, fetched with apt-get source), every other package is its
-# PyPI wheel repackaged (recipes generated from wheel-recipe.yaml.in), with rattler-build.
+# returns at once. No conda channel is reachable here: CPython is the machine's own shared
+# CPython 3.11 relocated (recipes/python-relocated), or else built from its upstream sources
+# (recipes/python: Debian's orig tarball, fetched with apt-get source); every other package is
+# its PyPI wheel repackaged (recipes generated from wheel-recipe.yaml.in), with rattler-build.
 #
 # Usage:
 #   infra/conda-channel/build.sh              build if needed; last stdout line = channel dir
@@ -23,6 +24,8 @@
 #
 # Environment:
 #   PYFLEET_CONDA_CHANNEL_CACHE  cache root (default: $HOME/.cache/pyfleet/conda-channel)
+#   PYFLEET_CONDA_PYTHON         host (default: relocate the machine's CPython 3.11 when it has
+#                                a shared one) or source (build CPython from its sources)
 #   PYFLEET_DEBIAN_MIRROR        Debian mirror for the CPython sources (default: the first
 #                                deb822 or one-line source of the machine's apt configuration)
 # pip downloads the wheels and tools from the indexes of the machine's pip configuration.
@@ -48,12 +51,56 @@ case "${1:-}" in
 *) help_or_unknown "$1" ;;
 esac
 
-python_recipe=$here/recipes/python/recipe.yaml
+# --- which CPython ------------------------------------------------------------
+# The machine's own shared CPython 3.11, relocated (seconds), unless PYFLEET_CONDA_PYTHON=source
+# or there is none: then CPython is built from its upstream sources (10 to 20 minutes).
+# Prints "<prefix> <version> <libpython sha256>" of a usable interpreter.
+host_python() {
+  local py
+  for py in python3.11 python3; do
+    command -v "$py" >/dev/null 2>&1 || continue
+    "$py" - <<'PY' 2>/dev/null && return 0
+import hashlib, os, sys, sysconfig
+prefix = sys.base_prefix
+lib = os.path.join(prefix, "lib", "libpython3.11.so.1.0")
+usable = (
+    sys.implementation.name == "cpython" and sys.version_info[:2] == (3, 11)
+    and sysconfig.get_config_var("Py_ENABLE_SHARED") == 1
+    and os.path.isfile(lib) and os.path.isfile(os.path.join(prefix, "bin", "python3.11"))
+)
+if not usable:
+    sys.exit(1)
+with open(lib, "rb") as f:
+    print(prefix, sys.version.split()[0], hashlib.sha256(f.read()).hexdigest()[:16])
+PY
+  done
+  return 1
+}
+
+python_from=${PYFLEET_CONDA_PYTHON:-host}
+case $python_from in
+host)
+  if read -r host_prefix host_version host_fingerprint < <(host_python); then
+    python_template=$here/recipes/python-relocated/recipe.yaml.in
+    python_identity="host $host_version $host_fingerprint"
+  else
+    log "no shared CPython 3.11 on this machine: building CPython from its sources"
+    python_from=source
+  fi
+  ;;
+source) ;;
+*) die "PYFLEET_CONDA_PYTHON=$python_from: expected host or source" ;;
+esac
+if [[ $python_from == source ]]; then
+  python_template=$here/recipes/python/recipe.yaml
+  python_identity=source
+fi
+
 tools_key=$(printf '%s\n' "${TOOLS[@]}" "$(python3 --version)" | sha256sum | cut -c1-12)
 key=$(
   {
-    echo "recipe $RECIPE tools $tools_key"
-    cat "$python_recipe" "$here/packages.txt" "$here/wheel-recipe.yaml.in" \
+    echo "recipe $RECIPE tools $tools_key python $python_identity"
+    cat "$python_template" "$here/packages.txt" "$here/wheel-recipe.yaml.in" \
       "$here/generate_recipes.py" "$here/build_channel.py"
   } | sha256sum | cut -c1-16
 )
@@ -100,11 +147,6 @@ if [[ $mode == tools ]]; then
   exit 0
 fi
 
-# --- CPython sources ----------------------------------------------------------
-python_version=$(sed -n 's/^  version: "\(.*\)"$/\1/p' "$python_recipe" | head -n 1)
-[[ -n $python_version ]] || die "no context.version in $python_recipe"
-tarball=$cache/sources/${PYTHON_SOURCE_PACKAGE}_$python_version.orig.tar.gz
-
 debian_mirror() {
   if [[ -n ${PYFLEET_DEBIAN_MIRROR:-} ]]; then
     echo "$PYFLEET_DEBIAN_MIRROR"
@@ -120,26 +162,49 @@ debian_mirror() {
   return 1
 }
 
-if [[ ! -f $tarball ]]; then
-  command -v apt-get >/dev/null || die "apt-get is needed to fetch the CPython sources"
-  mirror=$(debian_mirror) || die "no Debian mirror in the apt sources; set PYFLEET_DEBIAN_MIRROR"
-  # shellcheck disable=SC1091 # the machine's own release file
-  suite=$(. /etc/os-release && echo "${VERSION_CODENAME:?}")
-  apt_dir=$(mktemp -d "${TMPDIR:-/tmp}/conda-channel-apt.XXXXXX")
-  trap 'rm -rf "$apt_dir"' EXIT
-  mkdir -p "$apt_dir/parts" "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$apt_dir/dl"
-  # A private source list and package lists: the machine's apt configuration stays untouched.
-  printf 'Types: deb-src\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
-    "$mirror" "$suite" >"$apt_dir/parts/src.sources"
-  apt_opts=(-o "Dir::Etc::SourceList=/dev/null" -o "Dir::Etc::SourceParts=$apt_dir/parts"
-    -o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache")
-  log "fetching the $PYTHON_SOURCE_PACKAGE sources from $mirror ($suite)"
-  apt-get "${apt_opts[@]}" -qq update || die "apt-get update of the deb-src list failed"
-  (cd "$apt_dir/dl" && apt-get "${apt_opts[@]}" -qq source --download-only "$PYTHON_SOURCE_PACKAGE") ||
-    die "apt-get source --download-only $PYTHON_SOURCE_PACKAGE failed"
-  [[ -f $apt_dir/dl/$(basename "$tarball") ]] ||
-    die "the $PYTHON_SOURCE_PACKAGE source package has no $(basename "$tarball") (Debian moved on? update recipes/python)"
-  mv "$apt_dir/dl/$(basename "$tarball")" "$tarball"
+# The CPython sources for recipes/python: Debian's orig tarball, by apt-get source.
+fetch_python_sources() {
+  local python_version tarball mirror suite apt_dir apt_opts
+  python_version=$(sed -n 's/^  version: "\(.*\)"$/\1/p' "$python_recipe" | head -n 1)
+  [[ -n $python_version ]] || die "no context.version in $python_recipe"
+  tarball=$cache/sources/${PYTHON_SOURCE_PACKAGE}_$python_version.orig.tar.gz
+
+  if [[ ! -f $tarball ]]; then
+    command -v apt-get >/dev/null || die "apt-get is needed to fetch the CPython sources"
+    mirror=$(debian_mirror) || die "no Debian mirror in the apt sources; set PYFLEET_DEBIAN_MIRROR"
+    # shellcheck disable=SC1091 # the machine's own release file
+    suite=$(. /etc/os-release && echo "${VERSION_CODENAME:?}")
+    apt_dir=$(mktemp -d "${TMPDIR:-/tmp}/conda-channel-apt.XXXXXX")
+    # shellcheck disable=SC2064 # the folder of this call, removed however the script ends
+    trap "rm -rf '$apt_dir'" EXIT
+    mkdir -p "$apt_dir/parts" "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$apt_dir/dl"
+    # A private source list and package lists: the machine's apt configuration stays untouched.
+    printf 'Types: deb-src\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+      "$mirror" "$suite" >"$apt_dir/parts/src.sources"
+    apt_opts=(-o "Dir::Etc::SourceList=/dev/null" -o "Dir::Etc::SourceParts=$apt_dir/parts"
+      -o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache")
+    log "fetching the $PYTHON_SOURCE_PACKAGE sources from $mirror ($suite)"
+    apt-get "${apt_opts[@]}" -qq update || die "apt-get update of the deb-src list failed"
+    (cd "$apt_dir/dl" && apt-get "${apt_opts[@]}" -qq source --download-only "$PYTHON_SOURCE_PACKAGE") ||
+      die "apt-get source --download-only $PYTHON_SOURCE_PACKAGE failed"
+    [[ -f $apt_dir/dl/$(basename "$tarball") ]] ||
+      die "the $PYTHON_SOURCE_PACKAGE source package has no $(basename "$tarball") (Debian moved on? update recipes/python)"
+    mv "$apt_dir/dl/$(basename "$tarball")" "$tarball"
+  fi
+}
+
+# --- CPython ------------------------------------------------------------------
+recipes=$cache/recipes-$key
+rm -rf "$recipes"
+mkdir -p "$recipes/python"
+python_recipe=$recipes/python/recipe.yaml
+if [[ $python_from == host ]]; then
+  sed -e "s|@VERSION@|$host_version|" -e "s|@FINGERPRINT@|CPython $host_version, libpython3.11 sha256 $host_fingerprint|" \
+    "$python_template" >"$python_recipe"
+  log "CPython: relocating the machine's CPython $host_version"
+else
+  cp "$python_template" "$python_recipe"
+  fetch_python_sources
 fi
 
 # --- wheels -------------------------------------------------------------------
@@ -160,8 +225,6 @@ log "downloading ${#pins[@]} wheels"
   die "pip could not download the wheels of packages.txt"
 
 # --- recipes and packages -----------------------------------------------------
-recipes=$cache/recipes-$key
-rm -rf "$recipes"
 "$tools/bin/python" "$here/generate_recipes.py" \
   --packages "$here/packages.txt" --template "$here/wheel-recipe.yaml.in" \
   --wheels "$cache/sources/wheels" --out "$recipes" >"$cache/recipes-$key.list" ||
@@ -170,7 +233,7 @@ mapfile -t generated <"$cache/recipes-$key.list"
 [[ ${#generated[@]} -gt 0 ]] || die "no recipes generated"
 
 # rattler-build finds patchelf on PATH.
-PATH="$tools/bin:$PATH" PYFLEET_CONDA_SOURCES="$cache/sources" \
+PATH="$tools/bin:$PATH" PYFLEET_CONDA_SOURCES="$cache/sources" PYFLEET_HOST_PYTHON="${host_prefix:-}" \
   "$tools/bin/python" "$here/build_channel.py" --cache "$cache" --channel "$channel" \
   "$python_recipe" "${generated[@]}" || die "building the channel failed"
 touch "$channel/.complete"
