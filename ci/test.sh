@@ -15,6 +15,14 @@ fi
 mkdir -p reports
 : >reports/static-checks.tsv
 
+# The harness's heavy toolchains build in the background from here on (ci/prefetch.sh), while
+# the static checks and the unit tests run; the harness waits for whatever is still building.
+prefetch_pid=
+if [ "${PYFLEET_SKIP_E2E:-0}" != "1" ]; then
+  bash ci/prefetch.sh &
+  prefetch_pid=$!
+fi
+
 step() {
   local name=$1
   shift
@@ -34,7 +42,7 @@ step "lint" npx eslint .
 step "format" npx prettier --check .
 # The linter for these scripts comes from Debian; CI machines start without it.
 if ! command -v shellcheck >/dev/null 2>&1; then
-  step "install shellcheck" bash -c "apt-get update -qq && apt-get install -y -qq shellcheck >/dev/null"
+  step "install shellcheck" bash -c "apt-get -o DPkg::Lock::Timeout=900 update -qq && apt-get -o DPkg::Lock::Timeout=900 install -y -qq shellcheck >/dev/null"
 fi
 step "shellcheck" shellcheck scripts/*.sh ci/*.sh infra/*.sh infra/lib/*.sh infra/cluster/*.sh infra/conda-channel/*.sh images/conda/*.sh infra/bin/* test/e2e/*.sh .ci/run
 step "actionlint" actionlint
@@ -50,6 +58,11 @@ if [ "${PYFLEET_SKIP_E2E:-0}" != "1" ]; then
   echo "== e2e"
   node -r ts-node/register/transpile-only test/e2e/harness.ts
   e2e_status=$?
+fi
+
+# Nothing started here outlives the run (the harness waited for the builds it needed).
+if [ -n "$prefetch_pid" ]; then
+  wait "$prefetch_pid" || echo "ci: a background build failed; the harness built it again" >&2
 fi
 
 if [ "${PYFLEET_SKIP_E2E:-0}" != "1" ]; then

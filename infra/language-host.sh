@@ -53,6 +53,13 @@ if [[ -x $out/pulumi-language-nodejs ]]; then
   echo "$out"
   exit 0
 fi
+mkdir -p "$out"
+exec 9>"$out.lock"
+flock 9 # one builder per version; a second caller waits, then finds it built
+if [[ -x $out/pulumi-language-nodejs ]]; then
+  echo "$out"
+  exit 0
+fi
 
 go_build_env
 work=$(mktemp -d "${TMPDIR:-/tmp}/language-host.XXXXXX")

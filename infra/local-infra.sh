@@ -309,11 +309,11 @@ install_packages() {
   local t0
   t0=$(date +%s)
   export DEBIAN_FRONTEND=noninteractive
-  local policy
-  policy=$(apt-cache policy "${missing[@]}" 2>/dev/null || true)
-  if [[ -z $policy || $policy == *'Candidate: (none)'* ]]; then
+  local candidates
+  candidates=$(apt-cache policy "${missing[@]}" 2>/dev/null || true)
+  if [[ -z $candidates || $candidates == *'Candidate: (none)'* ]]; then
     log "apt-get update"
-    apt-get update -qq >&2
+    apt-get "${APT_WAIT[@]}" update -qq >&2
   fi
   # Package scripts must not start system-wide daemons (dockerd's default config
   # would create a bridge network): forbid service starts during the install.
@@ -324,10 +324,10 @@ install_packages() {
     made_policy=1
   fi
   log "apt-get install ${missing[*]}"
-  if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2; then
+  if ! apt-get "${APT_WAIT[@]}" install -y -qq --no-install-recommends "${missing[@]}" >&2; then
     log "install failed; retrying after apt-get update"
-    apt-get update -qq >&2
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 || {
+    apt-get "${APT_WAIT[@]}" update -qq >&2
+    apt-get "${APT_WAIT[@]}" install -y -qq --no-install-recommends "${missing[@]}" >&2 || {
       [[ -n $made_policy ]] && rm -f "$policy"
       die "apt-get install ${missing[*]} failed"
     }

@@ -311,8 +311,8 @@ build_debian() {
   done
   ((${#missing[@]})) || return 0
   log "debian: apt-get install ${missing[*]}"
-  apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  apt-get "${APT_WAIT[@]}" update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get "${APT_WAIT[@]}" install -y -qq --no-install-recommends "${missing[@]}" >&2
   # Debian starts containerd as a service on install; the cluster runs its own.
   if command -v systemctl >/dev/null && systemctl is-active --quiet containerd 2>/dev/null; then
     systemctl disable --now containerd >&2 || true

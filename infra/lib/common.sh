@@ -102,3 +102,8 @@ go_required_version() {
     inblock && $1 == m { print $2; exit }
     /^require[ \t]/ && $2 == m { print $3; exit }' "$1"
 }
+
+# apt-get options that wait for another apt run's lock (up to 15 minutes) instead of failing:
+# CI builds toolchains in the background while its own steps install packages.
+# shellcheck disable=SC2034 # used by the scripts that source this file
+APT_WAIT=(-o DPkg::Lock::Timeout=900)

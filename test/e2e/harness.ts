@@ -14,7 +14,7 @@
  * scenario that throws ends its pass with a failed check. Every process started on the way is
  * stopped by its pid at the end, also when a scenario fails or the harness is interrupted.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { clusterUnsupported, startCluster } from "../../infra/cluster";
@@ -70,6 +70,19 @@ async function main(): Promise<number> {
     const local = await startLocalEnv();
     processes.onCleanup("local engine", () => local.stop());
     recorder.figure("setup_seconds", Math.round((Date.now() - setupStart) / 1000));
+    // The cluster's parts, and the language host a plain `pulumi up` needs, build while the
+    // render pass runs: cold, that is half an hour of compiling, and the render pass mostly
+    // waits on BuildKit and the registry. Warm, both return at once. Their progress lines go
+    // to the harness's output as they come.
+    const infra = path.join(ROOT, "infra");
+    const clusterParts =
+      wanted.includes("cluster") && clusterUnsupported() === undefined
+        ? processes.run(
+            "bash",
+            ["-c", 'bash "$1/cluster/build.sh" && bash "$1/language-host.sh"', "prefetch", infra],
+            { timeoutSeconds: 3600, echoStderr: true },
+          )
+        : undefined;
     if (wanted.includes("render")) {
       current = "setup of the project copy";
       const ctx = createContext(local, path.join(work, "render"), reports, processes, recorder);
@@ -91,6 +104,15 @@ async function main(): Promise<number> {
       const why = clusterUnsupported();
       if (why !== undefined)
         throw new Error(`${why}; run with PYFLEET_E2E_TARGETS=render to leave it out`);
+      if (clusterParts) {
+        const built = await clusterParts;
+        mkdirSync(reports, { recursive: true });
+        writeFileSync(path.join(reports, "cluster-build.log"), built.stdout + built.stderr);
+        // A failed build is built again, and its error reported, by the start below.
+        process.stderr.write(
+          `[harness] cluster parts ${built.status === 0 ? "ready" : "failed"} after ${built.seconds.toFixed(0)} s\n`,
+        );
+      }
       const clusterStart = Date.now();
       const cluster = startCluster(local.registry);
       processes.onCleanup("local cluster", () => cluster.stop());

@@ -29,6 +29,8 @@ export interface RunOptions {
   timeoutSeconds?: number;
   /** Text written to its standard input (else it reads nothing). */
   input?: string;
+  /** Passes its standard error on to the harness's as it comes (long builds' progress). */
+  echoStderr?: boolean;
 }
 
 const GRACE_MS = 10_000;
@@ -105,7 +107,10 @@ export class Processes {
       const stderr: Buffer[] = [];
       let note = "";
       child.stdout!.on("data", (chunk: Buffer) => stdout.push(chunk));
-      child.stderr!.on("data", (chunk: Buffer) => stderr.push(chunk));
+      child.stderr!.on("data", (chunk: Buffer) => {
+        stderr.push(chunk);
+        if (options.echoStderr) process.stderr.write(chunk);
+      });
       const pid = child.pid;
       if (pid !== undefined) this.running.set(pid, child);
       const limit = (options.timeoutSeconds ?? 1800) * 1000;
