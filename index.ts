@@ -107,6 +107,15 @@ async function compose(): Promise<Record<string, unknown>> {
         awaitTimeoutSeconds: awaitTimeoutSeconds(settings),
         egressOpen: settings.egressOpen,
         ...(diagnosis ? { rolloutDiagnosis: diagnosis } : {}),
+        ...(settings.verification.enabled && !render
+          ? {
+              verification: {
+                ...(settings.verification.via !== undefined
+                  ? { via: settings.verification.via }
+                  : {}),
+              },
+            }
+          : {}),
       },
       k8s,
     );

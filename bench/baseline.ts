@@ -11,6 +11,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ImageSize, type ImageSizeArgs } from "../components/imageSize";
 import { RegistryTag, type RegistryTagArgs } from "../components/registryTag";
+import { RunHistory, type RunHistoryArgs } from "../components/runHistory";
+import { SmokeCheck, type SmokeCheckArgs } from "../components/smokeCheck";
 import type { Registration } from "./registrations";
 
 type Constructor = new (
@@ -48,9 +50,23 @@ class ReplayedRegistryTag extends RegistryTag {
   }
 }
 
+class ReplayedRunHistory extends RunHistory {
+  constructor(name: string, inputs: Inputs, opts: pulumi.CustomResourceOptions) {
+    super(name, argsOf(inputs, ["history"]) as unknown as RunHistoryArgs, opts);
+  }
+}
+
+class ReplayedSmokeCheck extends SmokeCheck {
+  constructor(name: string, inputs: Inputs, opts: pulumi.CustomResourceOptions) {
+    super(name, argsOf(inputs, ["verification"]) as unknown as SmokeCheckArgs, opts);
+  }
+}
+
 const DYNAMIC: Record<string, Constructor> = {
   "pulumi-nodejs:dynamic/pyfleet:ImageSize": ReplayedImageSize,
   "pulumi-nodejs:dynamic/pyfleet:RegistryTag": ReplayedRegistryTag,
+  "pulumi-nodejs:dynamic/pyfleet:RunHistory": ReplayedRunHistory,
+  "pulumi-nodejs:dynamic/pyfleet:SmokeCheck": ReplayedSmokeCheck,
 };
 
 /** The SDK class of a resource type; throws for a type this baseline does not know yet. */

@@ -54,6 +54,8 @@ export function placeholderDigest(seed: string): string {
   return `sha256:${createHash("sha256").update(`pyfleet-offline:${seed}`).digest("hex")}`;
 }
 
+const EPOCH = new Date(0).toISOString();
+
 /** Source outputs a promoting stack can run on when the real ones are not known. */
 export function placeholderSourceApps(settings: Settings): Record<string, AppOutput> {
   const apps: Record<string, AppOutput> = {};
@@ -71,6 +73,9 @@ export function placeholderSourceApps(settings: Settings): Record<string, AppOut
       tags: [],
       namespace: settings.namespace,
       source: { stack: fromStack, kind: "build" },
+      // Offline checks judge the objects, not the promotion gates (the real `up` does, on the
+      // source's real history): a placeholder has soaked and verified since the epoch.
+      history: [{ digest, since: EPOCH, verification: { passed: true, at: EPOCH, failures: [] } }],
     };
   }
   return apps;

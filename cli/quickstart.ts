@@ -11,7 +11,8 @@
  * apps: `bash infra/cluster.sh stop` and `bash infra/local-infra.sh stop` stop them).
  * The local settings go to the gitignored `Pulumi.<stack>.local.yaml` files, which every
  * command reads, so `npm run preview -- dev` right after this plans no change.
- * Conda apps need a reachable conda channel: set PYFLEET_BUILD_CONDA=1 where there is one.
+ * Conda apps build against the local conda channel (infra/conda-channel, built once into its
+ * cache); PYFLEET_BUILD_CONDA=0 leaves them out.
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -63,6 +64,14 @@ async function printUrls(cluster: LocalCluster, apps: Record<string, { url?: str
   return allOk;
 }
 
+/** Each catalogue app's flavour, by name. */
+function catalogueFlavours(): Record<string, string> {
+  const catalogue = parseYaml(readFileSync(path.join(ROOT, "apps", "catalogue.yaml"), "utf8")) as {
+    apps: Record<string, { flavour: string }>;
+  };
+  return Object.fromEntries(Object.entries(catalogue.apps).map(([n, a]) => [n, a.flavour]));
+}
+
 async function main(argv: string[]): Promise<number> {
   if (argv.some((a) => a !== "--render")) return usage();
   const unsupported = clusterUnsupported();
@@ -88,17 +97,12 @@ async function main(argv: string[]): Promise<number> {
     const registry = `${local.registryName}/pyfleet`;
     overrides["pyfleet:registry"] = registry;
     const shared: Record<string, unknown> = { "pyfleet:registry": registry };
-    if (process.env["PYFLEET_BUILD_CONDA"] !== "1") {
-      const catalogue = parseYaml(
-        readFileSync(path.join(ROOT, "apps", "catalogue.yaml"), "utf8"),
-      ) as {
-        apps: Record<string, { flavour: string }>;
-      };
-      const conda = Object.entries(catalogue.apps).filter(([, a]) => a.flavour === "conda");
+    if (local.condaChannelUrl === undefined) {
+      const conda = Object.entries(catalogueFlavours()).filter(([, f]) => f === "conda");
       if (conda.length > 0) {
         process.stderr.write(
-          `[quickstart] leaving out conda apps (${conda.map(([n]) => n).join(", ")}): no conda ` +
-            "channel is configured here; set PYFLEET_BUILD_CONDA=1 where one is reachable\n",
+          `[quickstart] leaving out conda apps (${conda.map(([n]) => n).join(", ")}), as ` +
+            "PYFLEET_BUILD_CONDA=0 asks\n",
         );
         shared["pyfleet:apps"] = Object.fromEntries(conda.map(([n]) => [n, { enabled: false }]));
       }
@@ -108,6 +112,8 @@ async function main(argv: string[]): Promise<number> {
       // dev, staging and prod at once.
       shared["pyfleet:kubeconfigPath"] = cluster.kubeconfig;
       shared["pyfleet:kubeContext"] = cluster.context;
+      // Staging verifies each rollout through Traefik, which listens here on the host.
+      shared["pyfleet:verification"] = { via: cluster.ingress };
       const apps = (shared["pyfleet:apps"] ?? {}) as Record<string, Record<string, unknown>>;
       for (const a of offlineSettings("dev", ROOT).apps) {
         apps[a.name] = { ...(apps[a.name] ?? {}), resources: LOCAL_CLUSTER_APP_RESOURCES };

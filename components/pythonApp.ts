@@ -22,6 +22,7 @@ import {
 } from "../model/workload";
 import type { RunRecord } from "../model/promotionGates";
 import { RunHistory } from "./runHistory";
+import { SmokeCheck, type SmokeRequest } from "./smokeCheck";
 
 /** Arguments of {@link PythonApp}. */
 export interface PythonAppArgs {
@@ -51,6 +52,11 @@ export interface PythonAppArgs {
   egressOpen?: boolean;
   /** Error hook of the Deployment, which explains a failed rollout. @default none */
   rolloutDiagnosis?: pulumi.ErrorHook;
+  /**
+   * Verify each rollout through the Ingress once Ready, sending the checks to `via` (the
+   * ingress address) or else to the public URL. @default no verification
+   */
+  verification?: { via?: string };
 }
 
 /** Fixed name of an app's Secret, so operators can create it themselves in render mode. */
@@ -173,6 +179,7 @@ export class PythonApp extends pulumi.ComponentResource {
 
     let serviceName: pulumi.Output<string | undefined> = pulumi.output(undefined);
     let url: pulumi.Output<string | undefined> = pulumi.output(undefined);
+    let ingress: k8s.networking.v1.Ingress | undefined;
     if (KIND_PRESETS[app.kind].http) {
       const svc = serviceSpec(app, environment);
       const service = new k8s.core.v1.Service(
@@ -183,7 +190,7 @@ export class PythonApp extends pulumi.ComponentResource {
       serviceName = service.metadata.name;
       if (app.ingress.enabled) {
         const ing = ingressSpec(app, service.metadata.name);
-        new k8s.networking.v1.Ingress(
+        ingress = new k8s.networking.v1.Ingress(
           name,
           { metadata: meta({ annotations: ing.annotations }), spec: ing.spec },
           child,
@@ -213,13 +220,37 @@ export class PythonApp extends pulumi.ComponentResource {
       child,
     );
 
+    const digest = pulumi.output(args.image).apply((image) => image.slice(image.indexOf("@") + 1));
+    // Verified where users meet it, once Ready; apps without an Ingress have nothing to ask.
+    const requests = ingress && args.verification ? smokeRequests(app, args.verification) : [];
+    const smoke =
+      ingress && args.verification && requests.length > 0
+        ? new SmokeCheck(
+            `${name}-verification`,
+            { digest, requests },
+            { parent: this, dependsOn: [deployment, ingress] },
+          )
+        : undefined;
+    if (smoke) {
+      // The failure is recorded first (the history below), then fails the update.
+      smoke.verification.apply((v) => {
+        if (v !== undefined && !v.passed) {
+          void pulumi.log.error(
+            `${app.name}: verification of the rollout failed: ${v.failures.join("; ")}; the ` +
+              "digest is recorded as not verified, so no gated stage takes it",
+            smoke,
+          );
+        }
+      });
+    }
     // Recorded once the rollout is Ready: a failed one never enters the history.
     const history = new RunHistory(
       `${name}-history`,
       {
-        digest: pulumi.output(args.image).apply((image) => image.slice(image.indexOf("@") + 1)),
+        digest,
         ...(app.version !== undefined ? { version: app.version } : {}),
         ...(args.revision !== undefined ? { revision: args.revision } : {}),
+        ...(smoke ? { verification: smoke.verification } : {}),
       },
       { parent: this, dependsOn: [deployment] },
     );
@@ -237,4 +268,16 @@ export class PythonApp extends pulumi.ComponentResource {
       history: this.history,
     });
   }
+}
+
+/** The requests that verify an app: its readiness path and its smoke path, via its host. */
+export function smokeRequests(app: AppSettings, verification: { via?: string }): SmokeRequest[] {
+  const host = app.ingress.host;
+  if (host === undefined) return [];
+  const tls = app.ingress.tlsSecretName !== undefined || app.ingress.clusterIssuer !== undefined;
+  const base = verification.via ?? `${tls ? "https" : "http"}://${host}`;
+  const paths = [app.health.readinessPath, app.health.smokePath].filter(
+    (p): p is string => p !== undefined,
+  );
+  return [...new Set(paths)].map((p) => ({ url: `${base}${p}`, host }));
 }

@@ -2,8 +2,9 @@
  * The local build environment pyfleet's quick start and end-to-end harness run on, all on
  * loopback: the Pulumi toolchain (built from the Go module proxy when missing), Debian's
  * dockerd, a registry and a BuildKit daemon with debootstrap base images
- * (infra/local-infra.sh), and a wheelhouse of the pip apps' dependencies served over HTTP so
- * image builds need no package index.
+ * (infra/local-infra.sh), a wheelhouse of the pip apps' dependencies served over HTTP so
+ * image builds need no package index, and the local conda channel (infra/conda-channel) for
+ * the conda apps, with the wheels their builders' pip installs in the same wheelhouse.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -38,6 +39,8 @@ export interface LocalEnv {
   builder: string;
   /** URL of the wheelhouse. */
   wheelhouseUrl: string;
+  /** URL of the local conda channel; undefined when conda apps are left out (PYFLEET_BUILD_CONDA=0). */
+  condaChannelUrl?: string;
   /** Debian's docker client. */
   docker: string;
   /** Whether this call started the infrastructure (and so should stop it). */
@@ -81,31 +84,72 @@ function parseExports(text: string): Record<string, string> {
   return vars;
 }
 
-/** Downloads the binary wheels every pip app needs into the wheelhouse folder. */
-export function fillWheelhouse(dir: string, requirementFiles: string[]): void {
+/**
+ * Downloads into the wheelhouse folder the binary wheels of every requirement file, and of
+ * `requirements` (lines as a requirements file holds them).
+ */
+export function fillWheelhouse(
+  dir: string,
+  requirementFiles: string[],
+  requirements: readonly string[] = [],
+): void {
   mkdirSync(dir, { recursive: true });
-  for (const file of requirementFiles) {
-    log(`wheelhouse: ${path.relative(ROOT, file)}`);
+  const download = (what: string, args: string[]) => {
+    log(`wheelhouse: ${what}`);
     execFileSync(
       "python3",
-      ["-m", "pip", "download", "--quiet", "--only-binary=:all:", "--dest", dir, "-r", file],
+      ["-m", "pip", "download", "--quiet", "--only-binary=:all:", "--dest", dir, ...args],
       { stdio: ["ignore", "inherit", "inherit"] },
     );
-  }
+  };
+  for (const file of requirementFiles) download(path.relative(ROOT, file), ["-r", file]);
+  if (requirements.length > 0) download(requirements.join(" "), [...requirements]);
 }
 
 /** Requirement files of the catalogue's pip apps. */
 export function pipRequirementFiles(root: string = ROOT): string[] {
-  const catalogue = parseYaml(readFileSync(path.join(root, "apps", "catalogue.yaml"), "utf8")) as {
-    apps: Record<string, { path: string; flavour: string }>;
-  };
-  return Object.values(catalogue.apps)
+  return catalogueApps(root)
     .filter((a) => a.flavour === "pip")
     .flatMap((a) =>
       ["requirements.txt", "requirements-dev.txt"]
         .map((f) => path.join(root, a.path, f))
         .filter((f) => existsSync(f)),
     );
+}
+
+/**
+ * What the conda apps' builder stages install with pip: the rattler installer's own
+ * requirements (images/conda/rattler-requirements.txt) and each environment.yml's `pip:` list.
+ */
+export function condaBuilderRequirements(root: string = ROOT): string[] {
+  const lines = (text: string) =>
+    text
+      .split("\n")
+      .map((l) => l.replace(/#.*/, "").trim())
+      .filter((l) => l !== "");
+  const out = lines(readFileSync(path.join(root, "images/conda/rattler-requirements.txt"), "utf8"));
+  for (const app of catalogueApps(root).filter((a) => a.flavour === "conda")) {
+    const file = path.join(root, app.path, "environment.yml");
+    if (!existsSync(file)) continue;
+    const env = parseYaml(readFileSync(file, "utf8")) as { dependencies?: unknown[] } | null;
+    for (const dep of env?.dependencies ?? []) {
+      const pip = (dep as { pip?: unknown } | null)?.pip;
+      if (Array.isArray(pip)) out.push(...pip.filter((p): p is string => typeof p === "string"));
+    }
+  }
+  return [...new Set(out)];
+}
+
+function catalogueApps(root: string): { path: string; flavour: string }[] {
+  const catalogue = parseYaml(readFileSync(path.join(root, "apps", "catalogue.yaml"), "utf8")) as {
+    apps: Record<string, { path: string; flavour: string }>;
+  };
+  return Object.values(catalogue.apps);
+}
+
+/** Whether this run builds the conda apps (the default; PYFLEET_BUILD_CONDA=0 leaves them out). */
+export function buildsConda(): boolean {
+  return process.env["PYFLEET_BUILD_CONDA"] !== "0";
 }
 
 async function answers(url: string): Promise<boolean> {
@@ -159,7 +203,8 @@ export async function startLocalEnv(): Promise<LocalEnv> {
   const wheelhouse = path.join(
     process.env["PYFLEET_WHEELHOUSE"] ?? path.join(homedir(), ".cache", "pyfleet", "wheelhouse"),
   );
-  fillWheelhouse(wheelhouse, pipRequirementFiles());
+  const conda = buildsConda();
+  fillWheelhouse(wheelhouse, pipRequirementFiles(), conda ? condaBuilderRequirements() : []);
   // A fixed port: the URL is a build argument, and a new one each run would rebuild every image.
   const port = Number(process.env["PYFLEET_WHEELHOUSE_PORT"] ?? "5081");
   const wheelhouseUrl = `http://127.0.0.1:${port}/`;
@@ -173,6 +218,29 @@ export async function startLocalEnv(): Promise<LocalEnv> {
     await waitForHttp(wheelhouseUrl, 20);
   } else {
     log(`wheelhouse: reusing the server on ${wheelhouseUrl}`);
+  }
+
+  // The conda channel, built once into its cache (minutes cold), served on a fixed port for
+  // the same reason as the wheelhouse.
+  const channelScript = path.join(ROOT, "infra", "conda-channel", "serve.sh");
+  const channelWasServing = conda && spawnStatus(channelScript, ["url"]) === 0;
+  let condaChannelUrl: string | undefined;
+  if (conda) {
+    log(
+      channelWasServing ? "conda channel: reusing the running server" : "conda channel: starting",
+    );
+    condaChannelUrl = execFileSync("bash", [channelScript, "start"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+    })
+      .trim()
+      .split("\n")
+      .pop();
+    if (!condaChannelUrl?.startsWith("http://127.0.0.1:")) {
+      throw new Error(`infra/conda-channel/serve.sh start printed no URL (${condaChannelUrl})`);
+    }
+  } else {
+    log("conda channel: not started (PYFLEET_BUILD_CONDA=0 leaves the conda apps out)");
   }
 
   const env: Record<string, string> = {
@@ -193,9 +261,11 @@ export async function startLocalEnv(): Promise<LocalEnv> {
     builder: infra["PYFLEET_BUILDER"]!,
     docker: infra["PYFLEET_DOCKER"] ?? "/usr/bin/docker",
     wheelhouseUrl,
+    ...(condaChannelUrl !== undefined ? { condaChannelUrl } : {}),
     startedInfra: !wasRunning,
     stop(options) {
       if (server?.pid !== undefined) server.kill("SIGTERM");
+      if (conda && !channelWasServing) spawnStatus(channelScript, ["stop"]);
       if (!wasRunning && !(options?.keepInfra ?? false)) {
         log("stopping what this run started");
         spawnStatus(infraScript, ["stop"]);
@@ -271,6 +341,10 @@ export function localOverrides(local: LocalEnv, renderDir: string): Record<strin
       pipFindLinks: local.wheelhouseUrl,
       pipNoIndex: true,
       builderPackages: [],
+      // The local channel has no micromamba: the rattler installer solves against it.
+      ...(local.condaChannelUrl !== undefined
+        ? { condaChannel: local.condaChannelUrl, condaInstaller: "rattler" }
+        : {}),
     },
   };
 }

@@ -202,6 +202,7 @@ export function resolveApp(input: AppInput): AppSettings | undefined {
     startupPath: merged.health?.startupPath ?? preset.startupPath,
     readinessPath: merged.health?.readinessPath ?? preset.readinessPath,
     livenessPath: merged.health?.livenessPath ?? preset.livenessPath,
+    ...(merged.health?.smokePath !== undefined ? { smokePath: merged.health.smokePath } : {}),
     startupBudgetSeconds:
       merged.health?.startupBudgetSeconds ?? defaultStartupBudgetSeconds(kind, flavour),
   };

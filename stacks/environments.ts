@@ -41,6 +41,8 @@ export interface EnvironmentDefaults {
       };
   /** Rollout timing. */
   rollout: RolloutSettings;
+  /** Whether rollouts are verified through their Ingress once Ready. */
+  verification: boolean;
   /** Whether previews build images. */
   buildOnPreview: boolean;
 }
@@ -79,6 +81,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
     images: { mode: "build" },
     rollout: { minReadySeconds: 5, progressDeadlineSeconds: 180, drainSeconds: 5 },
     buildOnPreview: false,
+    verification: false,
   },
   staging: {
     replicas: 2,
@@ -96,6 +99,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
     },
     rollout: { minReadySeconds: 10, progressDeadlineSeconds: 300, drainSeconds: 10 },
     buildOnPreview: false,
+    verification: true,
   },
   prod: {
     replicas: 3,
@@ -117,6 +121,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
     },
     rollout: { minReadySeconds: 15, progressDeadlineSeconds: 420, drainSeconds: 15 },
     buildOnPreview: false,
+    verification: false,
   },
 };
 

@@ -202,6 +202,7 @@ export const appOverride = z
         startupPath: httpPath,
         readinessPath: httpPath,
         livenessPath: httpPath,
+        smokePath: httpPath,
         startupBudgetSeconds: positiveInt,
       })
       .partial(),
@@ -380,6 +381,15 @@ export const stackConfig = z
       })
       .partial(),
     egress: z.enum(["open", "restricted"]),
+    verification: z
+      .strictObject({
+        enabled: z.boolean(),
+        via: z.string().regex(/^https?:\/\/[^\s/?#@]+$/, {
+          error:
+            'expected the ingress address to send the checks to, scheme and host only (e.g. "http://127.0.0.1:8088")',
+        }),
+      })
+      .partial(),
     apps: z.record(appName, appOverride),
     appSecrets: z.record(appName, z.record(envVarName, z.string())),
   })

@@ -303,6 +303,10 @@ function buildSettings(
     images,
     rollout,
     egressOpen: (config.egress ?? "open") === "open",
+    verification: {
+      enabled: config.verification?.enabled ?? defaults.verification,
+      ...(config.verification?.via !== undefined ? { via: config.verification.via } : {}),
+    },
     apps,
   };
 }

@@ -66,6 +66,8 @@ export interface HealthSettings {
   readinessPath: string;
   /** Path polled by the liveness probe (cheap, no external dependencies). */
   livenessPath: string;
+  /** A path that exercises the app for real, checked once a rollout is Ready (verification). */
+  smokePath?: string;
   /** Seconds the startup probe allows for the slowest start (failureThreshold x period). */
   startupBudgetSeconds: number;
 }
@@ -289,6 +291,12 @@ export interface Settings {
   rollout: RolloutSettings;
   /** Whether NetworkPolicy egress is open (true) or limited to DNS and the namespace. */
   egressOpen: boolean;
+  /**
+   * Whether each rollout is verified through its Ingress once Ready (the run history records
+   * the result for the next stage's gates), and the address the checks go to (default: the
+   * app's public URL).
+   */
+  verification: { enabled: boolean; via?: string };
   /** Apps, by name, in catalogue order. */
   apps: AppSettings[];
 }

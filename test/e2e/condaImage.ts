@@ -7,7 +7,9 @@
  *
  *   npm run e2e:conda      (after infra/local-infra.sh start; the channel is built if needed)
  *
- * Environment: PYFLEET_INFRA_DIR (see infra/local-infra.sh), PYFLEET_CONDA_CHANNEL_PORT
+ * Environment: PYFLEET_INFRA_DIR (see infra/local-infra.sh), PYFLEET_CONDA_E2E=harness (the
+ * end-to-end harness: keep the BuildKit cache the other scenarios share, and leave the size
+ * and rebuild measurements to this script's own runs), PYFLEET_CONDA_CHANNEL_PORT
  * (default 8470), PYFLEET_CONDA_WHEELHOUSE_PORT (default 8471), PYFLEET_CONDA_APP_PORT
  * (default 8472): all on 127.0.0.1.
  */
@@ -86,6 +88,7 @@ function builderRequirements(): string[] {
 }
 
 async function main(): Promise<void> {
+  const harness = process.env["PYFLEET_CONDA_E2E"] === "harness";
   const infra = exports(
     execFileSync("bash", [path.join(ROOT, "infra/local-infra.sh"), "env"], { encoding: "utf8" }),
   );
@@ -130,7 +133,9 @@ async function main(): Promise<void> {
     const wheelhouseUrl = `http://127.0.0.1:${wheelPort}/`;
     await waitFor(wheelhouseUrl, 20);
 
-    // 2. The Dockerfile the program would render, with the local base images and installer.
+    // 2. The Dockerfile the program would render, with the local base images and installer:
+    // from the committed settings (a quick start's local file may leave the app out).
+    process.env["PYFLEET_LOCAL_SETTINGS"] = "none";
     const settings = offlineSettings("dev");
     const app = settings.apps.find((a) => a.name === APP)!;
     const plan = imagePlan({
@@ -178,8 +183,10 @@ async function main(): Promise<void> {
     );
 
     // 3. Build and run. The builder's layer is keyed by the channel URL, not its content:
-    // measure from an empty build cache, as CI does.
-    execFileSync(buildctl, ["--addr", buildkit, "prune", "--all"], { stdio: "ignore" });
+    // measure from an empty build cache, as CI does (the harness keeps the cache it shares).
+    if (!harness) {
+      execFileSync(buildctl, ["--addr", buildkit, "prune", "--all"], { stdio: "ignore" });
+    }
     const context = path.join(work, APP);
     cpSync(path.join(ROOT, app.path), context, { recursive: true });
     const ref = `${registry}/e2e/${APP}:conda`;
@@ -188,6 +195,7 @@ async function main(): Promise<void> {
       output = build(context, renderDockerfile(spec(false)), ref);
     });
     log(`cold build ${cold.toFixed(1)} s`);
+    if (harness) results.push(`figures: build ${cold.toFixed(1)} s`);
     check(
       "environment.yml is solved in the builder",
       /solved \d+ specs to \d+ packages/.test(output),
@@ -250,68 +258,73 @@ async function main(): Promise<void> {
     execFileSync(docker, ["rm", "-f", id], { env: dockerEnv, stdio: "ignore" });
     containers.pop();
 
-    const size = await imageBytes(registry, `e2e/${APP}`, "conda");
-    log(`image ${(size / 2 ** 20).toFixed(1)} MiB compressed`);
-    appendFileSync(path.join(context, "app.py"), "\n# e2e: code-only change\n");
-    const rebuild = seconds(() => build(context, renderDockerfile(spec(false)), `${ref}-rebuild`));
-    results.push(
-      `figures: cold build ${cold.toFixed(1)} s, code-only rebuild ${rebuild.toFixed(1)} s, image ${(size / 2 ** 20).toFixed(1)} MiB (compressed layers)`,
-    );
-
-    // The pattern users start from: one stage, the env created in place, nothing cleaned
-    // (the package cache kept, as `conda env create` without `conda clean` leaves it).
-    const naive = [
-      `FROM ${infra["PYFLEET_BASE_PYTHON"]!} AS production`,
-      "ARG CONDA_CHANNEL",
-      "ARG PIP_FIND_LINKS",
-      "ARG PIP_NO_INDEX",
-      "WORKDIR /app",
-      "COPY . .",
-      `RUN --mount=type=bind,from=${CONDA_CONTEXT},target=/opt/pyfleet-conda \\`,
-      "    python3 -m venv /opt/rattler \\",
-      " && /opt/rattler/bin/pip install -r /opt/pyfleet-conda/rattler-requirements.txt \\",
-      " && RATTLER_CACHE_DIR=/opt/conda/pkgs /opt/rattler/bin/python /opt/pyfleet-conda/rattler-install.py \\",
-      `      --app ${APP} --prefix /opt/conda/envs/app --file environment.yml`,
-      "ENV PATH=/opt/conda/envs/app/bin:$PATH",
-      `CMD ["gunicorn", "--bind", "0.0.0.0:8000", "app:app"]`,
-      "",
-    ].join("\n");
-    build(context, naive, `${registry}/e2e/${APP}:conda-naive`);
-    const naiveSize = await imageBytes(registry, `e2e/${APP}`, "conda-naive");
-    results.push(
-      `figures: image ${(size / 2 ** 20).toFixed(1)} MiB vs naive single-stage ${(naiveSize / 2 ** 20).toFixed(1)} MiB, ratio ${(size / naiveSize).toFixed(2)}`,
-    );
-
-    // What each cleaning step of the builder saves, measured on the same env made here.
     const tools = execFileSync(
       "bash",
       [path.join(ROOT, "infra/conda-channel/build.sh"), "--print-tools"],
       { encoding: "utf8" },
     ).trim();
-    const measured = path.join(work, "measured");
-    execFileSync(
-      path.join(tools, "bin", "python"),
-      [
-        path.join(ROOT, "images/conda/rattler-install.py"),
-        "--app",
-        APP,
-        "--prefix",
-        path.join(measured, "env"),
-        "--file",
-        path.join(ROOT, app.path, "environment.yml"),
-      ],
-      {
-        env: {
-          ...process.env,
-          CONDA_CHANNEL: channel,
-          PIP_FIND_LINKS: wheelhouseUrl,
-          PIP_NO_INDEX: "1",
-          RATTLER_CACHE_DIR: path.join(measured, "pkgs"),
+    if (!harness) await measure();
+    async function measure(): Promise<void> {
+      const size = await imageBytes(registry, `e2e/${APP}`, "conda");
+      log(`image ${(size / 2 ** 20).toFixed(1)} MiB compressed`);
+      appendFileSync(path.join(context, "app.py"), "\n# e2e: code-only change\n");
+      const rebuild = seconds(() =>
+        build(context, renderDockerfile(spec(false)), `${ref}-rebuild`),
+      );
+      results.push(
+        `figures: cold build ${cold.toFixed(1)} s, code-only rebuild ${rebuild.toFixed(1)} s, image ${(size / 2 ** 20).toFixed(1)} MiB (compressed layers)`,
+      );
+
+      // The pattern users start from: one stage, the env created in place, nothing cleaned
+      // (the package cache kept, as `conda env create` without `conda clean` leaves it).
+      const naive = [
+        `FROM ${infra["PYFLEET_BASE_PYTHON"]!} AS production`,
+        "ARG CONDA_CHANNEL",
+        "ARG PIP_FIND_LINKS",
+        "ARG PIP_NO_INDEX",
+        "WORKDIR /app",
+        "COPY . .",
+        `RUN --mount=type=bind,from=${CONDA_CONTEXT},target=/opt/pyfleet-conda \\`,
+        "    python3 -m venv /opt/rattler \\",
+        " && /opt/rattler/bin/pip install -r /opt/pyfleet-conda/rattler-requirements.txt \\",
+        " && RATTLER_CACHE_DIR=/opt/conda/pkgs /opt/rattler/bin/python /opt/pyfleet-conda/rattler-install.py \\",
+        `      --app ${APP} --prefix /opt/conda/envs/app --file environment.yml`,
+        "ENV PATH=/opt/conda/envs/app/bin:$PATH",
+        `CMD ["gunicorn", "--bind", "0.0.0.0:8000", "app:app"]`,
+        "",
+      ].join("\n");
+      build(context, naive, `${registry}/e2e/${APP}:conda-naive`);
+      const naiveSize = await imageBytes(registry, `e2e/${APP}`, "conda-naive");
+      results.push(
+        `figures: image ${(size / 2 ** 20).toFixed(1)} MiB vs naive single-stage ${(naiveSize / 2 ** 20).toFixed(1)} MiB, ratio ${(size / naiveSize).toFixed(2)}`,
+      );
+
+      // What each cleaning step of the builder saves, measured on the same env made here.
+      const measured = path.join(work, "measured");
+      execFileSync(
+        path.join(tools, "bin", "python"),
+        [
+          path.join(ROOT, "images/conda/rattler-install.py"),
+          "--app",
+          APP,
+          "--prefix",
+          path.join(measured, "env"),
+          "--file",
+          path.join(ROOT, app.path, "environment.yml"),
+        ],
+        {
+          env: {
+            ...process.env,
+            CONDA_CHANNEL: channel,
+            PIP_FIND_LINKS: wheelhouseUrl,
+            PIP_NO_INDEX: "1",
+            RATTLER_CACHE_DIR: path.join(measured, "pkgs"),
+          },
+          stdio: "inherit",
         },
-        stdio: "inherit",
-      },
-    );
-    results.push(`figures: cleaning saves ${savings(measured)}`);
+      );
+      results.push(`figures: cleaning saves ${savings(measured)}`);
+    }
 
     // 4. The lock path: conda-lock.yml against the same channel, installed without a solve.
     const locked = path.join(work, `${APP}-locked`);

@@ -1047,6 +1047,207 @@ cover({
   ],
 });
 
+const verifiedHead = {
+  digest: D1,
+  since: "2026-12-01T10:00:00.000Z",
+  verification: { passed: true, at: "2026-12-01T10:00:05.000Z", failures: [] },
+};
+const verifiedStage = {
+  stack: "staging",
+  apps: { vectors: { ...app, history: [verifiedHead] } },
+  digests: { vectors: D1 },
+};
+cover({
+  check: checks.stageVerified,
+  pass: verifiedStage,
+  broken: [
+    {
+      why: "the stage keeps no history",
+      observation: { ...verifiedStage, apps: { vectors: app } },
+      message: /records no history of vectors/,
+    },
+    {
+      why: "the history starts at another digest",
+      observation: { ...verifiedStage, digests: { vectors: D2 } },
+      message: /history starts at sha256:a/,
+    },
+    {
+      why: "the verification failed",
+      observation: {
+        ...verifiedStage,
+        apps: {
+          vectors: {
+            ...app,
+            history: [
+              {
+                ...verifiedHead,
+                verification: {
+                  passed: false,
+                  at: verifiedHead.since,
+                  failures: ["GET /ready 503"],
+                },
+              },
+            ],
+          },
+        },
+      },
+      message: /verification failed: GET \/ready 503/,
+    },
+    {
+      why: "nothing was verified",
+      observation: {
+        ...verifiedStage,
+        apps: { vectors: { ...app, history: [{ digest: D1, since: verifiedHead.since }] } },
+      },
+      message: /has no verification/,
+    },
+  ],
+});
+
+const SOAK_REFUSAL =
+  'error: promotion from staging refused; nothing was changed:\n  - app "vectors": no digest staging ran passes the gates:\n      sha256:bbbbbbbbbbbb: ran 12s of the 59s soak on staging';
+const images = { vectors: `${REPO}@${D1}` };
+const refusal = {
+  run: failed(SOAK_REFUSAL),
+  expected: /ran \w+ of the 59s soak on staging/,
+  digest: D2,
+  before: images,
+  after: images,
+};
+cover({
+  check: checks.gateRefuses,
+  pass: refusal,
+  broken: [
+    {
+      why: "the unsoaked digest was deployed",
+      observation: { ...refusal, run: ok("Resources: 1 updated") },
+      message: /up succeeded/,
+    },
+    {
+      why: "it failed for another reason",
+      observation: { ...refusal, run: failed("error: the registry did not answer") },
+      message: /does not say the promotion was refused/,
+    },
+    {
+      why: "the refusal names another gate",
+      observation: { ...refusal, expected: /verification on staging failed/ },
+      message: /lacks \/verification on staging failed\//,
+    },
+    {
+      why: "the refusal names another digest (a placeholder of an offline check, say)",
+      observation: { ...refusal, digest: D1 },
+      message: /does not name sha256:aaaaaaaaaaaa/,
+    },
+    {
+      why: "a Deployment changed anyway",
+      observation: { ...refusal, after: { vectors: `${REPO}@${D2}` } },
+      message: /the Deployments changed/,
+    },
+  ],
+});
+
+const passedGates = {
+  states: [
+    { gate: "soaked", ok: true, detail: "ran 1m on staging" },
+    { gate: "verified", ok: true, detail: "verified on staging" },
+  ],
+};
+const landing = {
+  run: ok(),
+  apps: { vectors: { ...app, gates: passedGates } },
+  digests: { vectors: D1 },
+  gates: ["soaked", "verified"],
+};
+cover({
+  check: checks.gatedPromotionLands,
+  pass: landing,
+  broken: [
+    {
+      why: "the up failed",
+      observation: { ...landing, run: failed("error: refused") },
+      message: /up failed/,
+    },
+    {
+      why: "prod runs another digest",
+      observation: { ...landing, digests: { vectors: D2 } },
+      message: /vectors runs sha256:a+, expected sha256:b+/,
+    },
+    {
+      why: "the outputs carry no gates",
+      observation: { ...landing, apps: { vectors: app } },
+      message: /gate soaked not recorded as passed/,
+    },
+    {
+      why: "glass was broken",
+      observation: {
+        ...landing,
+        apps: { vectors: { ...app, gates: { ...passedGates, brokeGlass: "INC-1" } } },
+      },
+      message: /glass was broken/,
+    },
+  ],
+});
+
+const unverifiedHead = {
+  ...verifiedHead,
+  verification: { passed: false, at: verifiedHead.since, failures: ["GET /no-such-path 404"] },
+};
+const failedVerification = {
+  run: failed(
+    "error: vectors: verification of the rollout failed: GET http://127.0.0.1:8088/no-such-path (Host vectors.e2e-staging.localhost) answered 404 after 15 tries",
+  ),
+  app: "vectors",
+  apps: { vectors: { ...app, history: [unverifiedHead] } },
+};
+cover({
+  check: checks.verificationFailsUp,
+  pass: failedVerification,
+  broken: [
+    {
+      why: "the up succeeded",
+      observation: { ...failedVerification, run: ok() },
+      message: /up succeeded/,
+    },
+    {
+      why: "the output does not name the check",
+      observation: { ...failedVerification, run: failed("error: something else") },
+      message: /does not name vectors's failed check/,
+    },
+    {
+      why: "the digest is still recorded as verified",
+      observation: {
+        ...failedVerification,
+        apps: { vectors: { ...app, history: [verifiedHead] } },
+      },
+      message: /still recorded as verified/,
+    },
+  ],
+});
+
+const CONDA_OUT = Array.from({ length: 11 }, (_, i) => `PASS step ${i}`).join("\n");
+const condaRun = { run: ok(CONDA_OUT), minimum: 11 };
+cover({
+  check: checks.condaImageWorks,
+  pass: condaRun,
+  broken: [
+    {
+      why: "a step failed",
+      observation: { ...condaRun, run: { ...ok(`${CONDA_OUT}\nFAIL /health answers`), status: 1 } },
+      message: /failed: FAIL \/health answers/,
+    },
+    {
+      why: "it stopped early",
+      observation: { ...condaRun, run: ok("PASS step 0") },
+      message: /only 1 of 11 checks ran/,
+    },
+    {
+      why: "it crashed without a FAIL line",
+      observation: { ...condaRun, run: { ...ok(CONDA_OUT), status: 1 } },
+      message: /exited 1/,
+    },
+  ],
+});
+
 describe("retainedBy", () => {
   it("reads the resources a destroy kept from its output", () => {
     const output = [

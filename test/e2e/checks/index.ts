@@ -14,3 +14,5 @@ export * from "./state";
 export * from "./upgrade";
 export * from "./completion";
 export * from "./cluster";
+export * from "./gates";
+export * from "./conda";

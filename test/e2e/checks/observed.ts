@@ -14,6 +14,15 @@ export interface AppOut {
   tags: string[];
   /** The app's URL through its Ingress, when it has one. */
   url?: string;
+  /** The digests the stack ran, newest first (components/runHistory.ts). */
+  history?: {
+    digest: string;
+    since: string;
+    until?: string;
+    verification?: { passed: boolean; at: string; failures: string[] };
+  }[];
+  /** The gates a gated promotion passed. */
+  gates?: { states: { gate: string; ok: boolean; detail: string }[]; brokeGlass?: string };
 }
 
 /** A finished command. */

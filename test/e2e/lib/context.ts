@@ -2,6 +2,7 @@
  * What the scenarios share: the local engine, the project copy they run on, its stack config
  * files, and the facts one scenario hands to the next (dev's outputs after its `up`).
  */
+import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import {
@@ -23,7 +24,10 @@ import type { Recorder } from "./recorder";
 /** The pip apps: built, pushed and run by the scenarios. */
 export const PIP_APPS = ["dashboard", "vectors"] as const;
 
-/** The conda app: previewed only (conda channels cannot be reached here). */
+/**
+ * The conda app: built against the local conda channel and deployed in the cluster pass; the
+ * render pass leaves it out, which its "left out as configured" check relies on.
+ */
 export const CONDA_APP = "science";
 
 /** Everything a scenario works with. */
@@ -46,13 +50,19 @@ export interface Context {
   recorder: Recorder;
   /** Overrides that point a stack at the local engine. */
   overrides: Record<string, unknown>;
-  /** dev's stack config files: every app, the pip apps only, and a bad one. */
-  config: { all: string; pip: string; bad: string };
+  /**
+   * dev's stack config files: every app, the pip apps only, a bad one, and `dev`, the one this
+   * pass deploys dev with (every app in the cluster pass where the conda channel is served,
+   * the pip apps otherwise).
+   */
+  config: { all: string; pip: string; bad: string; dev: string };
+  /** The apps `config.dev` and the promoting stacks deploy. */
+  apps: readonly string[];
   /** Folder dev's manifests are rendered to (render mode only). */
   renderDir: string;
   /** The cluster the stacks deploy to; undefined in render mode. */
   cluster?: { local: LocalCluster; kube: Kube };
-  /** Writes a config file of a promoting stack (the pip apps only) and returns its path. */
+  /** Writes a config file of a promoting stack (the apps of `apps`) and returns its path. */
   promoteConfig(stack: "staging" | "prod", extra?: Record<string, unknown>): string;
   /** What the scenarios learnt so far. */
   facts: {
@@ -74,14 +84,20 @@ export function e2eNamespace(stack: string): string {
 }
 
 /** The stack settings that deploy `stack` to `cluster` instead of rendering. */
-function clusterOverrides(cluster: LocalCluster, stack: string): Record<string, unknown> {
+function clusterOverrides(
+  cluster: LocalCluster,
+  stack: string,
+  apps: readonly string[],
+): Record<string, unknown> {
   return {
     "pyfleet:kubeContext": cluster.context,
     "pyfleet:namespace": e2eNamespace(stack),
     // Hosts of their own too: Traefik would otherwise share a host between both namespaces.
     "pyfleet:ingress": { hostPattern: "{app}.e2e-{env}.localhost" },
+    // Verification reaches the Ingress through Traefik's address on the host.
+    "pyfleet:verification": { via: cluster.ingress },
     "pyfleet:apps": Object.fromEntries(
-      PIP_APPS.map((app) => [app, { resources: LOCAL_CLUSTER_APP_RESOURCES }]),
+      apps.map((app) => [app, { resources: LOCAL_CLUSTER_APP_RESOURCES }]),
     ),
   };
 }
@@ -111,7 +127,9 @@ export function createContext(
     ...(cluster ? { KUBECONFIG: cluster.kubeconfig, [KUBECTL_VARIABLE]: cluster.kubectl } : {}),
   };
   const renderDir = path.join(project, "rendered", "dev");
-  const target = cluster ? clusterOverrides(cluster, "dev") : {};
+  const withConda = cluster !== undefined && local.condaChannelUrl !== undefined;
+  const apps: readonly string[] = withConda ? [...PIP_APPS, CONDA_APP] : PIP_APPS;
+  const target = cluster ? clusterOverrides(cluster, "dev", apps) : {};
   const base = localOverrides(local, renderDir);
   if (cluster) {
     // The engine by settings, as the quick start writes them (the render pass leaves them out:
@@ -131,7 +149,10 @@ export function createContext(
     all: path.join(work, "config", "all.yaml"),
     pip: path.join(work, "config", "pip.yaml"),
     bad: path.join(work, "config", "bad.yaml"),
+    dev: "",
   };
+  config.dev = withConda ? config.all : config.pip;
+  const promoted = withConda ? {} : pipOnly;
   writeOverlayConfig("dev", config.all, overrides, project);
   writeOverlayConfig("dev", config.pip, { ...overrides, ...pipOnly }, project);
   writeOverlayConfig(
@@ -157,23 +178,23 @@ export function createContext(
     recorder,
     overrides,
     config,
+    apps,
     renderDir,
     ...(cluster ? { cluster: { local: cluster, kube: new Kube(cluster, processes) } } : {}),
     promoteConfig(stack, extra = {}) {
-      const file = path.join(work, "config", `${stack}-${Object.keys(extra).length}.yaml`);
-      writeOverlayConfig(
-        stack,
-        file,
-        withTarget(
-          {
-            "pyfleet:registry": `${local.registryName}/pyfleet`,
-            ...(cluster ? {} : { "pyfleet:renderDir": path.join(project, "rendered", stack) }),
-            ...pipOnly,
-          },
-          { ...(cluster ? clusterOverrides(cluster, stack) : {}), ...extra },
-        ),
-        project,
+      // One file per distinct config: the same extra settings name the same file.
+      const key = createHash("sha256").update(JSON.stringify(extra)).digest("hex").slice(0, 8);
+      const file = path.join(work, "config", `${stack}-${key}.yaml`);
+      const base = withTarget(
+        {
+          "pyfleet:registry": `${local.registryName}/pyfleet`,
+          ...(cluster ? {} : { "pyfleet:renderDir": path.join(project, "rendered", stack) }),
+          ...promoted,
+        },
+        cluster ? clusterOverrides(cluster, stack, apps) : {},
       );
+      // The extra settings on top, app by app: an app's override keeps its cluster resources.
+      writeOverlayConfig(stack, file, withTarget(base, extra), project);
       return file;
     },
     facts: { devApps: {}, coldUpSeconds: 0 },

@@ -34,7 +34,9 @@ import {
   type CommandRun,
   type RolloutObservation,
 } from "../checks";
-import { PIP_APPS, e2eNamespace, type Context, type Scenario } from "../lib/context";
+import { e2eNamespace, type Context, type Scenario } from "../lib/context";
+// A cycle, used only at run time: the gates scenario reads the cluster through these helpers.
+import { clusterGates } from "./clusterGates";
 import { pollWhile, type Kube, type KubeObject } from "../lib/kube";
 import { Pulumi, planOf } from "../lib/pulumi";
 import { waitFor, type Finished } from "../lib/processes";
@@ -47,13 +49,13 @@ function namespaceOf(stack: Stack): string {
   return e2eNamespace(stack);
 }
 
-function kubeOf(ctx: Context): Kube {
+export function kubeOf(ctx: Context): Kube {
   if (!ctx.cluster) throw new Error("the cluster scenarios need a context with a cluster");
   return ctx.cluster.kube;
 }
 
 /** Reads a nested field of a loosely typed object. */
-function field<T>(obj: unknown, ...keys: (string | number)[]): T | undefined {
+export function field<T>(obj: unknown, ...keys: (string | number)[]): T | undefined {
   let cur: unknown = obj;
   for (const k of keys) {
     if (cur === null || typeof cur !== "object") return undefined;
@@ -62,7 +64,7 @@ function field<T>(obj: unknown, ...keys: (string | number)[]): T | undefined {
   return cur as T | undefined;
 }
 
-async function deploymentOf(
+export async function deploymentOf(
   kube: Kube,
   stack: Stack,
   app: string,
@@ -156,7 +158,7 @@ function devVariant(
 ): string {
   const file = path.join(ctx.work, "config", `${name}.yaml`);
   const base = (
-    parseYaml(readFileSync(ctx.config.pip, "utf8")) as { config: Record<string, unknown> }
+    parseYaml(readFileSync(ctx.config.dev, "utf8")) as { config: Record<string, unknown> }
   ).config;
   const apps = (base["pyfleet:apps"] ?? {}) as Record<string, Record<string, unknown>>;
   writeOverlayConfig(
@@ -187,7 +189,7 @@ export const clusterUpDev: Scenario = {
       "dev",
       "--yes",
       "--config-file",
-      ctx.config.pip,
+      ctx.config.dev,
     ]);
     ctx.recorder.figure("cluster_up_dev_seconds", Number(run.seconds.toFixed(1)));
     ctx.recorder.check(
@@ -198,9 +200,9 @@ export const clusterUpDev: Scenario = {
         run,
       },
     );
-    ctx.facts.devApps = run.status === 0 ? await ctx.pulumi.apps("dev", ctx.config.pip) : {};
+    ctx.facts.devApps = run.status === 0 ? await ctx.pulumi.apps("dev", ctx.config.dev) : {};
     const namespace = await kube.get("namespace", namespaceOf("dev"));
-    for (const app of PIP_APPS) {
+    for (const app of ctx.apps) {
       const ready = timeToReady(run.output, app);
       if (ready !== undefined) ctx.recorder.figure(`cluster_ready_seconds_${app}`, ready);
       ctx.recorder.check(
@@ -260,7 +262,7 @@ export const clusterPlainUp: Scenario = {
     const run = await plainPulumi(
       ctx,
       ["up", "--stack", "dev", "--yes", "--skip-preview"],
-      ctx.config.pip,
+      ctx.config.dev,
     );
     ctx.recorder.check(
       plainUpAgrees,
@@ -329,7 +331,7 @@ export const clusterBarePreview: Scenario = {
       "dev",
       "--json",
       "--config-file",
-      ctx.config.pip,
+      ctx.config.dev,
     ]);
     ctx.recorder.check(
       previewPlansNothing,
@@ -386,7 +388,7 @@ export const clusterPromotion: Scenario = {
         what: `up ${stack} on the cluster`,
         run,
       });
-      for (const app of PIP_APPS) {
+      for (const app of ctx.apps) {
         const d = await deploymentOf(kube, stack, app);
         const pods = await podsOf(kube, stack, app);
         ctx.recorder.check(
@@ -666,7 +668,7 @@ export const clusterBrokenRelease: Scenario = {
       "dev",
       "--yes",
       "--config-file",
-      ctx.config.pip,
+      ctx.config.dev,
     ]);
     ctx.recorder.check(commandSucceeds, "cluster dev: up of the fixed release converges", {
       what: "up after the fix",
@@ -753,7 +755,7 @@ export const clusterLoosenedPods: Scenario = {
       "dev",
       "--yes",
       "--config-file",
-      ctx.config.pip,
+      ctx.config.dev,
     ]);
     ctx.recorder.check(commandSucceeds, "cluster dev: up of pyfleet's own program converges", {
       what: "up after the loosened pods",
@@ -866,7 +868,7 @@ export const clusterDestroy: Scenario = {
     const kube = kubeOf(ctx);
     const retained: string[] = [];
     for (const stack of ["prod", "staging", "dev"] as const) {
-      const config = stack === "dev" ? ctx.config.pip : ctx.promoteConfig(stack);
+      const config = stack === "dev" ? ctx.config.dev : ctx.promoteConfig(stack);
       const run = await ctx.pulumi.run(`cluster destroy ${stack}`, [
         "destroy",
         stack,
@@ -926,6 +928,7 @@ export const CLUSTER_SCENARIOS: readonly Scenario[] = [
   clusterPlainUp,
   clusterBarePreview,
   clusterPromotion,
+  clusterGates,
   clusterDryRun,
   clusterEnforcement,
   clusterBrokenRelease,

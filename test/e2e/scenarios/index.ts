@@ -6,6 +6,7 @@
 import type { Scenario } from "../lib/context";
 import { badConfig } from "./badConfig";
 import { codeOnly } from "./codeOnly";
+import { condaFlavour } from "./condaFlavour";
 import { destroy } from "./destroy";
 import { engine } from "./engine";
 import { imageRuntime } from "./imageRuntime";
@@ -26,6 +27,7 @@ export const SCENARIOS: readonly Scenario[] = [
   promotion,
   policy,
   codeOnly,
+  condaFlavour,
   badConfig,
   destroy,
   upgrade,

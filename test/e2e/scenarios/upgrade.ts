@@ -40,7 +40,7 @@ function writeConfigs(ctx: Context, dir: string, project: string): Record<string
     const renderDir = path.join(project, "rendered", stack);
     const overrides =
       stack === "dev"
-        ? { ...ctx.overrides, "pyfleet:renderDir": renderDir }
+        ? { ...withoutConda(ctx.overrides), "pyfleet:renderDir": renderDir }
         : { "pyfleet:renderDir": renderDir };
     writeOverlayConfig(
       stack,
@@ -50,6 +50,17 @@ function writeConfigs(ctx: Context, dir: string, project: string): Record<string
     );
   }
   return files;
+}
+
+/**
+ * The overrides without the conda channel and installer: the previous version does not know
+ * those settings, and the upgrade leaves the conda app out anyway.
+ */
+function withoutConda(overrides: Record<string, unknown>): Record<string, unknown> {
+  const build = { ...(overrides["pyfleet:build"] as Record<string, unknown> | undefined) };
+  delete build["condaChannel"];
+  delete build["condaInstaller"];
+  return { ...overrides, "pyfleet:build": build };
 }
 
 function resourceCount(state: string): number {
