@@ -116,10 +116,16 @@ async function main(argv: string[]): Promise<number> {
       return 1;
     }
   }
-  const up = spawnSync(process.execPath, [...RUNNER, "up", target, "--yes", ...extra, ...policy], {
-    stdio: "inherit",
-    cwd: ROOT,
-  });
+  // --refresh: the state first learns what the cluster really holds (a local cluster restarted
+  // since the last promotion holds none of it), then the update recreates what is missing.
+  const up = spawnSync(
+    process.execPath,
+    [...RUNNER, "up", target, "--yes", "--refresh", ...extra, ...policy],
+    {
+      stdio: "inherit",
+      cwd: ROOT,
+    },
+  );
   // The runner has printed its problems already; only the exit code is passed on.
   return up.status ?? 1;
 }

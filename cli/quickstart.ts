@@ -115,8 +115,9 @@ async function main(argv: string[]): Promise<number> {
       // Staging verifies each rollout through Traefik, which listens here on the host.
       shared["pyfleet:verification"] = { via: cluster.ingress };
       const apps = (shared["pyfleet:apps"] ?? {}) as Record<string, Record<string, unknown>>;
-      for (const a of offlineSettings("dev", ROOT).apps) {
-        apps[a.name] = { ...(apps[a.name] ?? {}), resources: LOCAL_CLUSTER_APP_RESOURCES };
+      // Every catalogue app: a local settings file left by an earlier run may disable some.
+      for (const name of Object.keys(catalogueFlavours())) {
+        apps[name] = { ...(apps[name] ?? {}), resources: LOCAL_CLUSTER_APP_RESOURCES };
       }
       shared["pyfleet:apps"] = apps;
     }
