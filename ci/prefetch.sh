@@ -8,6 +8,9 @@
 # of them built (a failed one is built again by the harness, which reports why).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
+log_prefix=prefetch
+# shellcheck source=infra/lib/common.sh
+. infra/lib/common.sh
 
 status=0
 build() {
@@ -34,4 +37,8 @@ if [[ $(id -u) == 0 && ${PYFLEET_E2E_TARGETS:-render,cluster} == *cluster* ]]; t
   build "cluster parts" bash infra/cluster/build.sh
   build "language host" bash infra/language-host.sh
 fi
+# Every Go binary is in its cache now; the compile cache they leave (about 19 GiB cold) would
+# only crowd the disk the cluster's kubelet watches. Kept when a build failed: the harness,
+# building it again, is then still using it.
+((status == 0)) && go_cache_trim
 exit $status

@@ -1,7 +1,16 @@
 // Prints one closing line `N passed, N failed` from vitest's JSON report, the end-to-end
 // harness's report and the static checks (type check, lint, format, checker install)
 // recorded by ci/test.sh.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statfsSync } from "node:fs";
+
+/** A failed check's detail on its one line: CI shows the end of its log, so the why goes there. */
+const why = (detail) => {
+  const text = String(detail ?? "")
+    .replace(/\s+/g, " ")
+    .trim();
+  if (text === "") return "";
+  return ` — ${text.length > 300 ? `${text.slice(0, 300)}…` : text}`;
+};
 
 let passed = 0;
 let failed = 0;
@@ -20,7 +29,7 @@ if (existsSync("reports/e2e.json")) {
   passed += e2e.passed ?? 0;
   failed += e2e.failed ?? 0;
   for (const check of e2e.checks ?? []) {
-    if (!check.passed) console.log(`e2e failed: ${check.name}`);
+    if (!check.passed) console.log(`e2e failed: ${check.name}${why(check.detail)}`);
   }
   if (e2eStatus !== undefined && e2eStatus !== "0" && (e2e.failed ?? 0) === 0) {
     failed += 1;
@@ -41,5 +50,11 @@ if (existsSync("reports/static-checks.tsv")) {
       console.log(`check failed: ${name}`);
     }
   }
+}
+if (failed > 0) {
+  // A full disk fails much at once (the kubelet taints its node below 2 % free): say how full.
+  const fs = statfsSync(".");
+  const gib = (blocks) => ((blocks * fs.bsize) / 2 ** 30).toFixed(1);
+  console.log(`ci: ${gib(fs.bavail)} GiB of ${gib(fs.blocks)} GiB free on the work disk`);
 }
 console.log(`${passed} passed, ${failed} failed`);

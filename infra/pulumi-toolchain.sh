@@ -30,8 +30,8 @@
 # Requirements: go >= 1.26 (docker-build 0.0.22 declares go 1.26.0), node, and a
 # Go module proxy that serves the module versions named here. Measured on 2 cores
 # with empty Go caches: CLI 186 s, kubernetes 404 s, docker-build 120 s (12 min in
-# all), leaving 2.9 GiB in GOMODCACHE and 7 GiB in GOCACHE (both stay where the
-# user has them, by default under $HOME). Builds are reproducible: two cold builds
+# all), leaving 2.9 GiB in GOMODCACHE (the user's) and 7 GiB in pyfleet's own
+# GOCACHE (infra/lib/common.sh's go_build_env). Builds are reproducible: two cold builds
 # gave byte-identical binaries. Each build prints a progress line at least every 20 s
 # with the time elapsed and the expected total from the last recorded build.
 set -euo pipefail
@@ -232,7 +232,6 @@ if is_warm; then
 fi
 
 go_build_env
-# Keep GOMODCACHE and GOCACHE where the user has them (default: under $HOME).
 
 work_root=$(mktemp -d "${TMPDIR:-/tmp}/pulumi-toolchain.XXXXXX")
 trap 'chmod -R u+w "$work_root" 2>/dev/null || true; rm -rf "$work_root"' EXIT

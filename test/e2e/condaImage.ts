@@ -44,6 +44,19 @@ function check(label: string, ok: boolean, detail = ""): void {
   log(`${ok ? "PASS" : "FAIL"} ${label}${detail ? `: ${detail}` : ""}`);
 }
 
+/**
+ * What a build log says of the conda steps, for a check that failed on it: the installer's
+ * and system-libs.sh's own lines, or, when there are none, how many steps were cached and
+ * the log's last lines.
+ */
+function installerLines(log: string): string {
+  const lines = log.split("\n");
+  const own = lines.filter((l) => /\[rattler-install\]|system-libs:/.test(l));
+  if (own.length > 0) return own.slice(-6).join(" | ");
+  const cached = lines.filter((l) => /\bCACHED\b/.test(l)).length;
+  return `no installer line in ${lines.length} log lines (${cached} steps CACHED); last: ${lines.slice(-4).join(" | ")}`;
+}
+
 function exports(text: string): Record<string, string> {
   const vars: Record<string, string> = {};
   for (const m of text.matchAll(/^export ([A-Z_][A-Z0-9_]*)=(.*)$/gm)) {
@@ -170,6 +183,9 @@ async function main(): Promise<void> {
         args.push("--opt", `context:${name}=local:${name}`);
       }
       args.push("--opt", "target=production", "--opt", "force-network-mode=host");
+      // The checks below read the builder's own lines from the log: a step the shared cache
+      // answers prints none, so no step may come from it (the other scenarios keep theirs).
+      args.push("--no-cache");
       args.push("--allow", "network.host", "--progress", "plain");
       for (const [k, v] of Object.entries(buildArgs)) args.push("--opt", `build-arg:${k}=${v}`);
       args.push("--output", `type=image,name=${ref},push=true,registry.insecure=true`);
@@ -199,9 +215,14 @@ async function main(): Promise<void> {
     check(
       "environment.yml is solved in the builder",
       /solved \d+ specs to \d+ packages/.test(output),
+      installerLines(output),
     );
     const systemPackages = /system-libs: every library[^\n]*/.exec(output)?.[0] ?? "";
-    check("the runtime stage verified the env's libraries", systemPackages !== "", systemPackages);
+    check(
+      "the runtime stage verified the env's libraries",
+      systemPackages !== "",
+      systemPackages || installerLines(output),
+    );
 
     const run = (image: string, name: string): string => {
       const args = ["run", "-d", "--name", name, "--network", "host", "--read-only"];
@@ -348,6 +369,7 @@ async function main(): Promise<void> {
       "the lock is installed without a solve",
       /conda packages from conda-lock\.yml, without a solve/.test(lockOutput) &&
         !/solved \d+ specs/.test(lockOutput),
+      installerLines(lockOutput),
     );
     const lockId = run(lockRef, `pyfleet-e2e-science-lock-${process.pid}`);
     const lockHealth = await waitFor(`http://127.0.0.1:${appPort}/health`, 180);
