@@ -37,7 +37,7 @@ if [[ $(id -u) == 0 && ${PYFLEET_E2E_TARGETS:-render,cluster} == *cluster* ]]; t
   build "cluster parts" bash infra/cluster/build.sh
   build "language host" bash infra/language-host.sh
 fi
-# Every Go binary is in its cache now; the compile cache they leave (about 19 GiB cold) would
+# Every Go binary is in its cache now; the compile cache they leave (about 17 GiB cold) would
 # only crowd the disk the cluster's kubelet watches. Kept when a build failed: the harness,
 # building it again, is then still using it.
 ((status == 0)) && go_cache_trim

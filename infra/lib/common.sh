@@ -77,23 +77,24 @@ parse_state_dir() {
 # GOSUMDB from PYFLEET_GOSUMDB (default off: the checksum database is not reachable,
 # downloads are checked against go.sum files instead). The compile cache is pyfleet's own
 # (PYFLEET_GOCACHE, default $HOME/.cache/pyfleet/go-build), not the user's: the toolchains
-# leave about 19 GiB in it, which ci/prefetch.sh removes once every binary is cached (see
+# leave about 17 GiB in it, which ci/prefetch.sh removes once every binary is cached (see
 # go_cache_trim), so the cluster's disk is not the one that fills.
+go_cache_dir=${PYFLEET_GOCACHE:-$HOME/.cache/pyfleet/go-build}
 go_build_env() {
   export CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false" GOTOOLCHAIN=local GOWORK=off
   export GOSUMDB=${PYFLEET_GOSUMDB:-off}
-  export GOCACHE=${PYFLEET_GOCACHE:-$HOME/.cache/pyfleet/go-build}
+  export GOCACHE=$go_cache_dir
 }
 
 # go_cache_trim: removes pyfleet's Go compile cache (go_build_env's GOCACHE), logging what
 # it freed. Only for when no build runs: the binaries live in their own caches, keyed by
 # version, so the compile cache only speeds up a rebuild at a new version.
 go_cache_trim() {
-  local cache=${PYFLEET_GOCACHE:-$HOME/.cache/pyfleet/go-build} size
-  [[ -d $cache ]] || return 0
-  size=$(du -sh "$cache" 2>/dev/null | cut -f1)
-  rm -rf "$cache"
-  log "removed the Go compile cache $cache ($size)"
+  local size
+  [[ -d $go_cache_dir ]] || return 0
+  size=$(du -sh "$go_cache_dir" 2>/dev/null | cut -f1)
+  rm -rf "$go_cache_dir"
+  log "removed the Go compile cache $go_cache_dir ($size)"
 }
 
 # go_mod_field MODULE@VERSION FIELD: a field (Dir, GoMod, Sum, GoModSum, ...) of
