@@ -12,7 +12,6 @@ log_prefix=prefetch
 # shellcheck source=infra/lib/common.sh
 . infra/lib/common.sh
 
-status=0
 build() {
   local name=$1 started
   shift
@@ -21,22 +20,43 @@ build() {
     echo "[prefetch] $name ready after $(($(date +%s) - started)) s" >&2
   else
     echo "[prefetch] $name failed after $(($(date +%s) - started)) s; the harness builds it again" >&2
-    status=1
+    return 1
   fi
 }
 
-# In the order the harness needs them.
-build "Pulumi toolchain" bash infra/pulumi-toolchain.sh
-build crane bash infra/go-tools.sh crane
-build BuildKit bash infra/buildkit-toolchain.sh
-if [[ ${PYFLEET_BUILD_CONDA:-1} != 0 ]]; then
-  build "conda channel" bash infra/conda-channel/build.sh
-fi
+# Two lanes, each in the order the harness needs its parts: the render pass's toolchain, and
+# the cluster's parts (the longest build, and the last thing the harness waits for). One after
+# the other they left the second core idle for long stretches (downloads, links, waits on
+# BuildKit), and the cluster pass started an hour in; side by side each Go build takes both
+# cores whenever the other waits. Memory allows it: the two peak at about 4 GiB together.
+render_lane() {
+  local rc=0
+  build "Pulumi toolchain" bash infra/pulumi-toolchain.sh || rc=1
+  build crane bash infra/go-tools.sh crane || rc=1
+  build BuildKit bash infra/buildkit-toolchain.sh || rc=1
+  if [[ ${PYFLEET_BUILD_CONDA:-1} != 0 ]]; then
+    build "conda channel" bash infra/conda-channel/build.sh || rc=1
+  fi
+  return $rc
+}
 # The cluster needs root, as the harness's cluster pass does.
+cluster_lane() {
+  local rc=0
+  build "cluster parts" bash infra/cluster/build.sh || rc=1
+  build "language host" bash infra/language-host.sh || rc=1
+  return $rc
+}
+
+status=0
+render_lane &
+render_pid=$!
+cluster_pid=
 if [[ $(id -u) == 0 && ${PYFLEET_E2E_TARGETS:-render,cluster} == *cluster* ]]; then
-  build "cluster parts" bash infra/cluster/build.sh
-  build "language host" bash infra/language-host.sh
+  cluster_lane &
+  cluster_pid=$!
 fi
+wait "$render_pid" || status=1
+if [[ -n $cluster_pid ]]; then wait "$cluster_pid" || status=1; fi
 # Every Go binary is in its cache now; the compile cache they leave (about 17 GiB cold) would
 # only crowd the disk the cluster's kubelet watches. Kept when a build failed: the harness,
 # building it again, is then still using it.
