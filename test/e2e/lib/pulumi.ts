@@ -72,6 +72,16 @@ export class Pulumi {
     return { status: result.status, stdout: result.stdout, output, seconds: result.seconds };
   }
 
+  /** `up STACK --yes --config-file FILE`, as `run` runs it. */
+  up(
+    label: string,
+    stack: string,
+    configFile: string,
+    timeoutSeconds?: number,
+  ): Promise<CommandRun> {
+    return this.run(label, ["up", stack, "--yes", "--config-file", configFile], timeoutSeconds);
+  }
+
   /** The `apps` output of a stack ({} when it has none). */
   async apps(stack: string, configFile: string): Promise<Record<string, AppOut>> {
     const run = await this.run(`outputs ${stack}`, ["outputs", stack, "--config-file", configFile]);

@@ -184,13 +184,7 @@ export const clusterUpDev: Scenario = {
   name: "cluster up dev",
   async run(ctx) {
     const kube = kubeOf(ctx);
-    const run = await ctx.pulumi.run("cluster up dev", [
-      "up",
-      "dev",
-      "--yes",
-      "--config-file",
-      ctx.config.dev,
-    ]);
+    const run = await ctx.pulumi.up("cluster up dev", "dev", ctx.config.dev);
     ctx.recorder.figure("cluster_up_dev_seconds", Number(run.seconds.toFixed(1)));
     ctx.recorder.check(
       commandSucceeds,
@@ -376,13 +370,7 @@ export const clusterPromotion: Scenario = {
     const kube = kubeOf(ctx);
     for (const stack of ["staging", "prod"] as const) {
       const config = ctx.promoteConfig(stack);
-      const run = await ctx.pulumi.run(`cluster up ${stack}`, [
-        "up",
-        stack,
-        "--yes",
-        "--config-file",
-        config,
-      ]);
+      const run = await ctx.pulumi.up(`cluster up ${stack}`, stack, config);
       ctx.recorder.figure(`cluster_up_${stack}_seconds`, Number(run.seconds.toFixed(1)));
       ctx.recorder.check(commandSucceeds, `cluster: pulumi up of ${stack} promotes and succeeds`, {
         what: `up ${stack} on the cluster`,
@@ -632,13 +620,7 @@ export const clusterBrokenRelease: Scenario = {
       500,
       (limit + 120) * 2,
     );
-    const run = await ctx.pulumi.run("cluster broken release", [
-      "up",
-      "dev",
-      "--yes",
-      "--config-file",
-      broken,
-    ]);
+    const run = await ctx.pulumi.up("cluster broken release", "dev", broken);
     finished = true;
     const polls = (await polling).map((a) => a.status);
     ctx.recorder.figure("cluster_broken_release_fail_seconds", Number(run.seconds.toFixed(1)));
@@ -663,13 +645,7 @@ export const clusterBrokenRelease: Scenario = {
       "cluster dev: the previous ReplicaSet answers 200 throughout",
       observation,
     );
-    const fixed = await ctx.pulumi.run("cluster fixed release", [
-      "up",
-      "dev",
-      "--yes",
-      "--config-file",
-      ctx.config.dev,
-    ]);
+    const fixed = await ctx.pulumi.up("cluster fixed release", "dev", ctx.config.dev);
     ctx.recorder.check(commandSucceeds, "cluster dev: up of the fixed release converges", {
       what: "up after the fix",
       run: fixed,
@@ -720,13 +696,7 @@ export const clusterLoosenedPods: Scenario = {
         'import loosened from "./test/e2e/fixtures/loosened";\nexport = loosened;\n',
       );
       writeFileSync(project, `${original.trimEnd()}\nmain: ${LOOSENED_MAIN}\n`);
-      run = await ctx.pulumi.run("cluster loosened pods", [
-        "up",
-        "dev",
-        "--yes",
-        "--config-file",
-        config,
-      ]);
+      run = await ctx.pulumi.up("cluster loosened pods", "dev", config);
     } finally {
       writeFileSync(project, original);
       rmSync(path.join(ctx.project, LOOSENED_MAIN), { force: true });
@@ -750,13 +720,7 @@ export const clusterLoosenedPods: Scenario = {
         polls,
       },
     );
-    const fixed = await ctx.pulumi.run("cluster after loosened pods", [
-      "up",
-      "dev",
-      "--yes",
-      "--config-file",
-      ctx.config.dev,
-    ]);
+    const fixed = await ctx.pulumi.up("cluster after loosened pods", "dev", ctx.config.dev);
     ctx.recorder.check(commandSucceeds, "cluster dev: up of pyfleet's own program converges", {
       what: "up after the loosened pods",
       run: fixed,
@@ -792,11 +756,7 @@ async function upThroughFault(ctx: Context, daemon: string, run: number, downSec
   const cluster = ctx.cluster!.local;
   const file = rolloutConfig(ctx, run);
   const before = (await deploymentOf(kube, "dev", "vectors"))?.metadata.generation ?? 0;
-  const during = ctx.pulumi.run(
-    `cluster up during ${daemon} fault`,
-    ["up", "dev", "--yes", "--config-file", file],
-    600,
-  );
+  const during = ctx.pulumi.up(`cluster up during ${daemon} fault`, "dev", file, 600);
   let ended = false;
   void during.then(() => (ended = true));
   const rolling = await waitFor(
@@ -815,13 +775,7 @@ async function upThroughFault(ctx: Context, daemon: string, run: number, downSec
   await Promise.race([during, new Promise((r) => setTimeout(r, downSeconds * 1000))]);
   cluster.restore();
   const duringRun = await during;
-  const after = await ctx.pulumi.run(`cluster up after ${daemon} fault`, [
-    "up",
-    "dev",
-    "--yes",
-    "--config-file",
-    file,
-  ]);
+  const after = await ctx.pulumi.up(`cluster up after ${daemon} fault`, "dev", file);
   return { daemon, during: duringRun, after, state: await ctx.pulumi.exportState("dev") };
 }
 

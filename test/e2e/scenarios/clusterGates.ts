@@ -56,24 +56,12 @@ export const clusterGates: Scenario = {
       path.join(ctx.project, "apps", CHANGED, CHANGED, "main.py"),
       "\n# e2e: a newer build for the gates\n",
     );
-    const rebuilt = await pulumi.run("cluster up dev, newer vectors", [
-      "up",
-      "dev",
-      "--yes",
-      "--config-file",
-      ctx.config.dev,
-    ]);
+    const rebuilt = await pulumi.up("cluster up dev, newer vectors", "dev", ctx.config.dev);
     const dev = rebuilt.status === 0 ? await pulumi.apps("dev", ctx.config.dev) : {};
     if (dev[CHANGED] !== undefined) ctx.facts.devApps = dev;
     const older = staging[CHANGED]?.digest ?? "";
     const newer = dev[CHANGED]?.digest ?? "";
-    const moved = await pulumi.run("cluster up staging, newer vectors", [
-      "up",
-      "staging",
-      "--yes",
-      "--config-file",
-      stagingConfig,
-    ]);
+    const moved = await pulumi.up("cluster up staging, newer vectors", "staging", stagingConfig);
     const stagingNow = moved.status === 0 ? await pulumi.apps("staging", stagingConfig) : {};
     recorder.check(stageVerified, "cluster staging: the newer vectors is verified too", {
       stack: "staging",
@@ -93,13 +81,7 @@ export const clusterGates: Scenario = {
     recorder.figure("cluster_gate_soak_seconds", soakSeconds);
     const gates = { soak, requireVerified: true };
     const gated = ctx.promoteConfig("prod", { "pyfleet:images": gates });
-    const takesOlder = await pulumi.run("cluster up prod, soaked only", [
-      "up",
-      "prod",
-      "--yes",
-      "--config-file",
-      gated,
-    ]);
+    const takesOlder = await pulumi.up("cluster up prod, soaked only", "prod", gated);
     const prodOlder = takesOlder.status === 0 ? await pulumi.apps("prod", gated) : {};
     recorder.check(
       gatedPromotionLands,
@@ -117,13 +99,7 @@ export const clusterGates: Scenario = {
       "pyfleet:images": { ...gates, pins: { [CHANGED]: `${dev[CHANGED]?.repository}@${newer}` } },
     });
     const before = await imagesOf(ctx, "prod");
-    const refused = await pulumi.run("cluster up prod, unsoaked pin", [
-      "up",
-      "prod",
-      "--yes",
-      "--config-file",
-      pinned,
-    ]);
+    const refused = await pulumi.up("cluster up prod, unsoaked pin", "prod", pinned);
     recorder.check(gateRefuses, "cluster prod: refuses the newer vectors before it soaked", {
       run: refused,
       expected: new RegExp(`ran \\w+ of the ${soak} soak on staging`),
@@ -136,13 +112,7 @@ export const clusterGates: Scenario = {
     const newerSince = history.find((r) => r.digest === newer)?.since;
     const soakedAt = (newerSince ? Date.parse(newerSince) : Date.now()) + soakSeconds * 1000;
     await sleep(Math.min(soakedAt + 2000 - Date.now(), (MAX_WAIT_SECONDS + 5) * 1000));
-    const landed = await pulumi.run("cluster up prod, soaked pin", [
-      "up",
-      "prod",
-      "--yes",
-      "--config-file",
-      pinned,
-    ]);
+    const landed = await pulumi.up("cluster up prod, soaked pin", "prod", pinned);
     recorder.check(gatedPromotionLands, "cluster prod: takes the newer vectors once it soaked", {
       run: landed,
       apps: landed.status === 0 ? await pulumi.apps("prod", pinned) : {},
@@ -154,26 +124,14 @@ export const clusterGates: Scenario = {
     const failing = ctx.promoteConfig("staging", {
       "pyfleet:apps": { [CHANGED]: { health: { smokePath: "/no-such-path" } } },
     });
-    const failed = await pulumi.run("cluster up staging, failing verification", [
-      "up",
-      "staging",
-      "--yes",
-      "--config-file",
-      failing,
-    ]);
+    const failed = await pulumi.up("cluster up staging, failing verification", "staging", failing);
     recorder.check(
       verificationFailsUp,
       "cluster staging: a failed verification fails the up and un-verifies the digest",
       { run: failed, app: CHANGED, apps: await pulumi.apps("staging", failing) },
     );
     const beforeUnverified = await imagesOf(ctx, "prod");
-    const unverified = await pulumi.run("cluster up prod, unverified pin", [
-      "up",
-      "prod",
-      "--yes",
-      "--config-file",
-      pinned,
-    ]);
+    const unverified = await pulumi.up("cluster up prod, unverified pin", "prod", pinned);
     recorder.check(gateRefuses, "cluster prod: refuses a digest whose verification failed", {
       run: unverified,
       expected: /verification on staging failed at \S+: GET \S+\/no-such-path/,
@@ -181,13 +139,11 @@ export const clusterGates: Scenario = {
       before: beforeUnverified,
       after: await imagesOf(ctx, "prod"),
     });
-    const fixed = await pulumi.run("cluster up staging, verification restored", [
-      "up",
+    const fixed = await pulumi.up(
+      "cluster up staging, verification restored",
       "staging",
-      "--yes",
-      "--config-file",
       stagingConfig,
-    ]);
+    );
     recorder.check(stageVerified, "cluster staging: verified again once its checks pass", {
       stack: "staging",
       apps: fixed.status === 0 ? await pulumi.apps("staging", stagingConfig) : {},

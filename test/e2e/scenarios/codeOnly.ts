@@ -40,13 +40,7 @@ export const codeOnly: Scenario = {
       },
     );
 
-    const run = await pulumi.run("up after code change", [
-      "up",
-      "dev",
-      "--yes",
-      "--config-file",
-      ctx.config.pip,
-    ]);
+    const run = await pulumi.up("up after code change", "dev", ctx.config.pip);
     recorder.figure("code_only_up_seconds", Number(run.seconds.toFixed(1)));
     const before = ctx.facts.devApps;
     const after = run.status === 0 ? await pulumi.apps("dev", ctx.config.pip) : {};

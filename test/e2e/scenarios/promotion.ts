@@ -24,13 +24,7 @@ export const promotion: Scenario = {
         "--config-file",
         config,
       ]);
-      const promote = await pulumi.run(`up ${stack}`, [
-        "up",
-        stack,
-        "--yes",
-        "--config-file",
-        config,
-      ]);
+      const promote = await pulumi.up(`up ${stack}`, stack, config);
       const promoted = promote.status === 0 ? await pulumi.apps(stack, config) : {};
       recorder.check(
         promotesWithoutBuild,

@@ -10,7 +10,7 @@ import { manifestsUnder } from "../lib/project";
 export const upDev: Scenario = {
   name: "up dev",
   async run(ctx) {
-    const run = await ctx.pulumi.run("up", ["up", "dev", "--yes", "--config-file", ctx.config.pip]);
+    const run = await ctx.pulumi.up("up", "dev", ctx.config.pip);
     ctx.recorder.figure("cold_up_seconds", Number(run.seconds.toFixed(1)));
     ctx.facts.coldUpSeconds = run.seconds;
     ctx.recorder.check(commandSucceeds, "pulumi up of dev builds and pushes the pip apps", {

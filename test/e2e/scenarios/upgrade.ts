@@ -109,13 +109,7 @@ export const upgrade: Scenario = {
       mkdirSync(state, { recursive: true });
       const configs = writeConfigs(ctx, dir, project);
       for (const stack of STACKS) {
-        const run = await pulumi.run(`upgrade: ${short} up ${stack}`, [
-          "up",
-          stack,
-          "--yes",
-          "--config-file",
-          configs[stack]!,
-        ]);
+        const run = await pulumi.up(`upgrade: ${short} up ${stack}`, stack, configs[stack]!);
         runs.push({ stack, run });
         if (run.status !== 0) break;
       }
@@ -147,13 +141,7 @@ export const upgrade: Scenario = {
         configs[stack]!,
       ]);
       const planned = plan.status === 0 ? planOf(plan) : { steps: [], changes: {} };
-      const up = await pulumi.run(`upgrade: up ${stack}`, [
-        "up",
-        stack,
-        "--yes",
-        "--config-file",
-        configs[stack]!,
-      ]);
+      const up = await pulumi.up(`upgrade: up ${stack}`, stack, configs[stack]!);
       seconds += up.seconds;
       ctx.recorder.check(
         upgradeReplacesNothing,
