@@ -2,8 +2,12 @@
  * Build and engine benchmarks on the local BuildKit and registry, from one run:
  *   - real `pulumi preview` wall time of dev;
  *   - cold build time of a pip example against a code-only rebuild (the ratio);
- *   - each pip example's image size against a naive single-stage Dockerfile (the ratio).
- * Sizes are the compressed layer bytes the registry stores.   npm run bench:build
+ *   - each pip example's image size against a naive single-stage Dockerfile (the ratio);
+ *   - the conda example (test/e2e/condaImage.ts on its own: cold and code-only builds, size
+ *     against a naive single-stage conda image, what each cleaning step saves), and the
+ *     conda/pip ratio against the seeds' figures (pip 1.2 GB, conda 1.8 GB).
+ * Sizes are the compressed layer bytes the registry stores, and unpacked as `docker images`
+ * shows them (the unit of the seeds' figures).   npm run bench:build
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { appendFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -12,27 +16,23 @@ import * as path from "node:path";
 import { renderDockerfile } from "../model/dockerfile";
 import { imagePlan } from "../model/imagePlan";
 import { offlineSettings } from "../stacks/offline";
-import { ROOT, localOverrides, startLocalEnv, writeOverlayConfig } from "../infra/localEnv";
-import { LOCAL_PASSPHRASE } from "../infra/localEnv";
+import {
+  imageBytes,
+  LOCAL_PASSPHRASE,
+  localOverrides,
+  ROOT,
+  startLocalEnv,
+  unpackedBytes,
+  writeOverlayConfig,
+} from "../infra/localEnv";
+
+/** The seeds' figures (unpacked): pip 1.2 GB, conda 1.8 GB. */
+const SEEDS = { pip: 1.2e9, conda: 1.8e9 };
 
 function seconds(fn: () => void): number {
   const started = process.hrtime.bigint();
   fn();
   return Number(process.hrtime.bigint() - started) / 1e9;
-}
-
-async function imageBytes(registry: string, name: string, tag: string): Promise<number> {
-  const response = await fetch(`http://${registry}/v2/${name}/manifests/${tag}`, {
-    headers: {
-      Accept:
-        "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json",
-    },
-  });
-  const manifest = (await response.json()) as {
-    layers?: { size: number }[];
-    config?: { size: number };
-  };
-  return (manifest.layers ?? []).reduce((sum, l) => sum + l.size, 0) + (manifest.config?.size ?? 0);
 }
 
 async function main(): Promise<void> {
@@ -45,6 +45,7 @@ async function main(): Promise<void> {
   const host = /PYFLEET_BUILDKIT_HOST=(\S+)/.exec(infra)?.[1]?.replace(/^['"]|['"]$/g, "") ?? "";
   const ctl = /PYFLEET_BUILDCTL=(\S+)/.exec(infra)?.[1]?.replace(/^['"]|['"]$/g, "") ?? buildctl;
   const lines: string[] = [];
+  const pipUnpacked: number[] = [];
   try {
     // 1. Real preview of dev (images are not built in previews).
     const overlay = path.join(work, "Pulumi.dev.yaml");
@@ -145,11 +146,37 @@ async function main(): Promise<void> {
       build(context, naive, `${repo}:naive`);
       const size = await imageBytes(local.registry, `bench/${app.name}`, "cold");
       const naiveSize = await imageBytes(local.registry, `bench/${app.name}`, "naive");
+      const unpacked = unpackedBytes(local.docker, local.env, `${repo}:cold`);
+      pipUnpacked.push(unpacked);
+      const naiveUnpacked = unpackedBytes(local.docker, local.env, `${repo}:naive`);
       lines.push(
         `${app.name}: cold build ${cold.toFixed(1)} s, code-only rebuild ${rebuild.toFixed(1)} s, ratio ${(cold / rebuild).toFixed(1)}x`,
         `${app.name}: image ${(size / 2 ** 20).toFixed(1)} MiB vs naive single-stage ${(naiveSize / 2 ** 20).toFixed(1)} MiB, ratio ${(size / naiveSize).toFixed(2)}`,
+        `${app.name}: unpacked ${(unpacked / 2 ** 20).toFixed(1)} MiB vs naive single-stage ${(naiveUnpacked / 2 ** 20).toFixed(1)} MiB, ratio ${(unpacked / naiveUnpacked).toFixed(2)}`,
       );
     }
+
+    // 4. The conda example, built, run and measured by its own end-to-end script.
+    const conda = spawnSync(
+      process.execPath,
+      ["-r", "ts-node/register/transpile-only", path.join(ROOT, "test/e2e/condaImage.ts")],
+      // On its own (not the harness's mode), so that it measures from an empty build cache.
+      { cwd: ROOT, encoding: "utf8", env: { ...process.env, PYFLEET_CONDA_E2E: undefined } },
+    );
+    if (conda.status !== 0) {
+      throw new Error(`the conda build failed:\n${(conda.stdout + conda.stderr).slice(-3000)}`);
+    }
+    const figures = conda.stdout.split("\n").filter((l) => l.startsWith("figures: "));
+    lines.push(...figures.map((l) => `science (conda): ${l.slice("figures: ".length)}`));
+    const condaUnpacked = /unpacked image ([\d.]+) MiB/.exec(conda.stdout)?.[1];
+    if (condaUnpacked === undefined || pipUnpacked.length === 0) {
+      throw new Error("the conda script printed no unpacked size");
+    }
+    const condaBytes = Number(condaUnpacked) * 2 ** 20;
+    const pipBytes = Math.max(...pipUnpacked);
+    lines.push(
+      `conda/pip unpacked: ${(condaBytes / pipBytes).toFixed(2)} here (science ${(condaBytes / 1e9).toFixed(2)} GB, largest pip ${(pipBytes / 1e9).toFixed(2)} GB) vs ${(SEEDS.conda / SEEDS.pip).toFixed(2)} in the seeds (${SEEDS.conda / 1e9} GB, ${SEEDS.pip / 1e9} GB)`,
+    );
   } finally {
     local.stop();
     rmSync(work, { recursive: true, force: true });

@@ -274,6 +274,37 @@ export async function startLocalEnv(): Promise<LocalEnv> {
   };
 }
 
+/** An image's compressed size as the local registry stores it: its layers plus its config. */
+export async function imageBytes(registry: string, name: string, tag: string): Promise<number> {
+  const response = await fetch(`http://${registry}/v2/${name}/manifests/${tag}`, {
+    headers: {
+      Accept:
+        "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json",
+    },
+  });
+  if (!response.ok)
+    throw new Error(`${registry}/${name}:${tag}: the registry answers ${response.status}`);
+  const manifest = (await response.json()) as {
+    layers?: { size: number }[];
+    config?: { size: number };
+  };
+  return (manifest.layers ?? []).reduce((sum, l) => sum + l.size, 0) + (manifest.config?.size ?? 0);
+}
+
+/**
+ * An image's unpacked size, as `docker images` shows it (the unit of most published
+ * comparisons): pulled from the registry into the local engine, then inspected.
+ */
+export function unpackedBytes(docker: string, env: NodeJS.ProcessEnv, ref: string): number {
+  execFileSync(docker, ["pull", "--quiet", ref], { env, stdio: "ignore" });
+  return Number(
+    execFileSync(docker, ["image", "inspect", "--format", "{{.Size}}", ref], {
+      env,
+      encoding: "utf8",
+    }).trim(),
+  );
+}
+
 /** Exit status of `bash SCRIPT ARGS...` run quietly (with `env`, else this process's). */
 export function spawnStatus(script: string, args: string[], env?: NodeJS.ProcessEnv): number {
   try {

@@ -28,9 +28,9 @@ import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { CONDA_CONTEXT, renderDockerfile, type DockerfileSpec } from "../../model/dockerfile";
 import { imagePlan } from "../../model/imagePlan";
+import { imageBytes, ROOT, unpackedBytes } from "../../infra/localEnv";
 import { offlineSettings } from "../../stacks/offline";
 
-const ROOT = path.resolve(__dirname, "..", "..");
 const APP = "science";
 const UID = 10001;
 
@@ -319,6 +319,11 @@ async function main(): Promise<void> {
       results.push(
         `figures: image ${(size / 2 ** 20).toFixed(1)} MiB vs naive single-stage ${(naiveSize / 2 ** 20).toFixed(1)} MiB, ratio ${(size / naiveSize).toFixed(2)}`,
       );
+      const unpacked = unpackedBytes(docker, dockerEnv, ref);
+      const naiveUnpacked = unpackedBytes(docker, dockerEnv, `${registry}/e2e/${APP}:conda-naive`);
+      results.push(
+        `figures: unpacked image ${(unpacked / 2 ** 20).toFixed(1)} MiB vs naive single-stage ${(naiveUnpacked / 2 ** 20).toFixed(1)} MiB, ratio ${(unpacked / naiveUnpacked).toFixed(2)}`,
+      );
 
       // What each cleaning step of the builder saves, measured on the same env made here.
       const measured = path.join(work, "measured");
@@ -411,20 +416,6 @@ function savings(dir: string): string {
     return `${label} ${(Number(out || "0") / 2 ** 20).toFixed(1)} MiB`;
   });
   return `${parts.join(", ")} (env ${(total / 2 ** 20).toFixed(1)} MiB before cleaning, uncompressed)`;
-}
-
-async function imageBytes(registry: string, name: string, tag: string): Promise<number> {
-  const response = await fetch(`http://${registry}/v2/${name}/manifests/${tag}`, {
-    headers: {
-      Accept:
-        "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json",
-    },
-  });
-  const manifest = (await response.json()) as {
-    layers?: { size: number }[];
-    config?: { size: number };
-  };
-  return (manifest.layers ?? []).reduce((sum, l) => sum + l.size, 0) + (manifest.config?.size ?? 0);
 }
 
 main().catch((error: unknown) => {
