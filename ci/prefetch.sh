@@ -26,11 +26,11 @@ build() {
 
 # Two lanes, each in the order the harness needs its parts: the render pass's toolchain, and
 # the cluster's parts (the longest build, needed last). One after the other, the cluster parts
-# started half an hour in, although the toolchain, the unit tests and the render pass leave
-# a core idle for long stretches (downloads, links, waits on BuildKit). Side by side at the
-# same priority, the two Go builds share the cores and the render pass starts 20 minutes
-# later than alone. So the cluster lane runs at a lower priority: it takes the idle cycles
-# from the start and every cycle once the render pass is done.
+# started half an hour in, although the toolchain and the unit tests leave a core idle for
+# long stretches (downloads, links, single-threaded steps). Side by side at one priority, the
+# Go builds shared the cores and the render pass started 20 minutes later than alone. So the
+# cluster lane starts at a lower priority, taking only the idle cycles while the render pass's
+# parts build, and is raised to the normal one as soon as they are ready.
 render_lane() {
   local rc=0
   build "Pulumi toolchain" bash infra/pulumi-toolchain.sh || rc=1
@@ -44,9 +44,23 @@ render_lane() {
 # The cluster needs root, as the harness's cluster pass does.
 cluster_lane() {
   local rc=0
-  build "cluster parts" nice -n 10 bash infra/cluster/build.sh || rc=1
-  build "language host" nice -n 10 bash infra/language-host.sh || rc=1
+  renice -n 10 -p "$BASHPID" >/dev/null
+  build "cluster parts" bash infra/cluster/build.sh || rc=1
+  build "language host" bash infra/language-host.sh || rc=1
   return $rc
+}
+
+# renice_tree NICE PID: PID and every process below it (their children inherit it from then).
+renice_tree() {
+  local pids=() queue=("$2") pid
+  while ((${#queue[@]})); do
+    pid=${queue[0]}
+    queue=("${queue[@]:1}")
+    pids+=("$pid")
+    # shellcheck disable=SC2207 # pids are plain numbers
+    queue+=($(ps -o pid= --ppid "$pid"))
+  done
+  renice -n "$1" -p "${pids[@]}" >/dev/null 2>&1 || true
 }
 
 status=0
@@ -58,7 +72,12 @@ if [[ $(id -u) == 0 && ${PYFLEET_E2E_TARGETS:-render,cluster} == *cluster* ]]; t
   cluster_pid=$!
 fi
 wait "$render_pid" || status=1
-if [[ -n $cluster_pid ]]; then wait "$cluster_pid" || status=1; fi
+if [[ -n $cluster_pid ]]; then
+  # The render pass can start: from here on the cluster lane gets its share of every core.
+  renice_tree 0 "$cluster_pid"
+  echo "[prefetch] render pass parts done; the cluster lane now runs at normal priority" >&2
+  wait "$cluster_pid" || status=1
+fi
 # Every Go binary is in its cache now; the compile cache they leave (about 17 GiB cold) would
 # only crowd the disk the cluster's kubelet watches. Kept when a build failed: the harness,
 # building it again, is then still using it.
