@@ -10,6 +10,7 @@ import type {
   ResourceSettings,
   RolloutSettings,
   Settings,
+  Severity,
   TagPolicy,
 } from "./types";
 
@@ -45,6 +46,8 @@ export interface EnvironmentDefaults {
   verification: boolean;
   /** Whether previews build images. */
   buildOnPreview: boolean;
+  /** The lowest advisory severity that refuses a digest here (`never`: report only). */
+  refuseAt: Severity | "never";
 }
 
 /**
@@ -82,6 +85,8 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
     rollout: { minReadySeconds: 5, progressDeadlineSeconds: 180, drainSeconds: 5 },
     buildOnPreview: false,
     verification: false,
+    // dev reports what its builds carry; the stages that promote refuse.
+    refuseAt: "never",
   },
   staging: {
     replicas: 2,
@@ -100,6 +105,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
     rollout: { minReadySeconds: 10, progressDeadlineSeconds: 300, drainSeconds: 10 },
     buildOnPreview: false,
     verification: true,
+    refuseAt: "critical",
   },
   prod: {
     replicas: 3,
@@ -122,6 +128,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefau
     rollout: { minReadySeconds: 15, progressDeadlineSeconds: 420, drainSeconds: 15 },
     buildOnPreview: false,
     verification: false,
+    refuseAt: "high",
   },
 };
 

@@ -2,6 +2,7 @@
  * The one place that reads the outside world: Pulumi config, project files and git. It feeds
  * `resolveSettings` and reads credentials as Pulumi secrets.
  */
+import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
@@ -32,6 +33,17 @@ export interface LoadedStack {
   appSecrets: Record<string, pulumi.Output<Record<string, string>>>;
   /** Source repository URL, for OCI labels. */
   sourceUrl?: string;
+  /** The cosign private key and its password (secret), where the stack signs. */
+  signingKey?: pulumi.Output<{ key: string; password: string }>;
+  /** The cosign public key's PEM, where one is configured. */
+  publicKey?: string;
+  /** Absolute folder of the OSV database, where one is configured. */
+  vulnerabilityDatabase?: string;
+  /**
+   * The registry password in the clear, for the verification the program runs before it
+   * registers anything (it goes only to a private docker config the tools read).
+   */
+  registryPasswordNow?: string;
 }
 
 /** The project root: the folder holding Pulumi.yaml. */
@@ -75,6 +87,17 @@ export function loadStack(root: string = projectRoot()): LoadedStack {
   const kubeconfig = pyfleet.getSecret("kubeconfig");
   const pipConf = pyfleet.getSecret("pipConf");
   const sourceUrl = sourceRepositoryUrl(root);
+  const signing = settings.signing.signs
+    ? pyfleet
+        .requireSecretObject<{ key: string; password?: string }>("signing")
+        .apply((s) => ({ key: s.key, password: s.password ?? "" }))
+    : undefined;
+  const publicKey =
+    settings.signing.publicKey !== undefined
+      ? readFileSync(path.join(root, settings.signing.publicKey), "utf8")
+      : undefined;
+  const database = settings.vulnerabilities.database;
+  const passwordNow = runtimeConfig.allConfig()[`${prefix}registryPassword`];
   return {
     settings,
     appSecrets,
@@ -82,6 +105,10 @@ export function loadStack(root: string = projectRoot()): LoadedStack {
     ...(kubeconfig ? { kubeconfig } : {}),
     ...(pipConf ? { pipConf } : {}),
     ...(sourceUrl ? { sourceUrl } : {}),
+    ...(signing ? { signingKey: signing } : {}),
+    ...(publicKey !== undefined ? { publicKey } : {}),
+    ...(database !== undefined ? { vulnerabilityDatabase: path.resolve(root, database) } : {}),
+    ...(passwordNow !== undefined ? { registryPasswordNow: passwordNow } : {}),
   };
 }
 

@@ -20,7 +20,8 @@ import { resolveSettings } from "./settings";
 import type { Settings } from "./types";
 
 /** Stands in for a value the stack file stores encrypted. */
-export const SECRET_PLACEHOLDER = "[secret]";
+export { SECRET_PLACEHOLDER } from "./schema";
+import { SECRET_PLACEHOLDER } from "./schema";
 
 /** A stack's config as Pulumi hands it to a program. */
 export interface StackFileConfig {

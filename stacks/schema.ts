@@ -390,6 +390,61 @@ export const stackConfig = z
         }),
       })
       .partial(),
+    signing: z
+      .strictObject({
+        key: z
+          .string()
+          .refine(
+            (pem) => pem === SECRET_PLACEHOLDER || /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem),
+            {
+              error:
+                "expected the PEM text of a cosign private key (cosign generate-key-pair writes cosign.key)",
+            },
+          ),
+        password: z.string(),
+        publicKey: z.string().regex(/^(?!\/)(?!.*(^|\/)\.\.(\/|$))[^\s"'`$\\]+\.pub$/, {
+          error:
+            'expected the project-relative path of a cosign public key (e.g. "signing/cosign.pub")',
+        }),
+      })
+      .partial(),
+    vulnerabilities: z
+      .strictObject({
+        database: z.string().regex(/^[^\s"'`$\\]+$/, {
+          error:
+            "expected the folder of an OSV database export (<Ecosystem>/all.zip files), absolute or project-relative",
+        }),
+        refuseAt: z.enum(["low", "medium", "high", "critical", "never"], {
+          error: 'expected one of "low", "medium", "high", "critical" or "never" (report only)',
+        }),
+        exceptions: z
+          .record(
+            z.string(),
+            z.strictObject({
+              reason: z
+                .string({ error: "expected the reason it is let through, as it will be recorded" })
+                .refine((reason) => reason.trim().length >= 3, {
+                  error: "give the reason it is let through (e.g. a ticket)",
+                }),
+              expires: z.iso.date({
+                error: 'expected the date the exception ends, as "YYYY-MM-DD"',
+              }),
+            }),
+          )
+          .superRefine((exceptions, ctx) => {
+            for (const id of Object.keys(exceptions)) {
+              if (/^[A-Z][A-Z0-9]*-[A-Za-z0-9-]+$/.test(id)) continue;
+              ctx.addIssue({
+                code: "custom",
+                path: [id],
+                input: id,
+                message:
+                  'expected an advisory id such as "GHSA-2g68-c3qc-8985" or "CVE-2024-34069"',
+              });
+            }
+          }),
+      })
+      .partial(),
     apps: z.record(appName, appOverride),
     appSecrets: z.record(appName, z.record(envVarName, z.string())),
   })
@@ -409,6 +464,14 @@ export const SECRET_KEYS: ReadonlySet<string> = new Set([
   "appSecrets",
   "pipConf",
 ]);
+
+/** How a secret reads where it cannot be decrypted (offline checks of a stack file). */
+export const SECRET_PLACEHOLDER = "[secret]";
+
+/** Stack settings that hold credentials among plain fields (`signing.key`, `.password`). */
+export const PARTLY_SECRET_KEYS: Readonly<Record<string, readonly string[]>> = {
+  signing: ["key", "password"],
+};
 
 /** Stack settings whose raw config string is the value (no JSON decoding). */
 export const STRING_KEYS: ReadonlySet<string> = new Set([

@@ -13,6 +13,7 @@ import { ENVIRONMENT_DEFAULTS } from "./environments";
 import { consistencyProblems } from "./consistency";
 import { SettingsError, formatIssues, keysAt } from "./problems";
 import {
+  PARTLY_SECRET_KEYS,
   SECRET_KEYS,
   STRING_KEYS,
   catalogueFile,
@@ -118,13 +119,23 @@ function parseStackConfig(
       );
     }
   }
+  for (const [key, fields] of Object.entries(PARTLY_SECRET_KEYS)) {
+    const value = decoded[key];
+    if (typeof value !== "object" || value === null || sources.secretConfigKeys.has(key)) continue;
+    for (const field of fields.filter((f) => f in value)) {
+      problems.push(
+        `pyfleet:${key}.${field}: holds a credential but is stored in plain text in ${stackFile}; ` +
+          `store it encrypted: pulumi config set --secret --path 'pyfleet:${key}.${field}' <value>`,
+      );
+    }
+  }
   const result = stackConfig.safeParse(decoded, { reportInput: true });
   if (!result.success) {
     problems.push(
       ...formatIssues(result.error.issues, {
         keyPrefix: "pyfleet:",
         file: stackFile,
-        secretKeys: SECRET_KEYS,
+        secretKeys: new Set([...SECRET_KEYS, ...Object.keys(PARTLY_SECRET_KEYS)]),
         knownKeys: (path) => keysAt(stackConfig, path),
       }),
     );
@@ -307,7 +318,49 @@ function buildSettings(
       enabled: config.verification?.enabled ?? defaults.verification,
       ...(config.verification?.via !== undefined ? { via: config.verification.via } : {}),
     },
+    signing: resolveSigning(sources, config, images.mode, problems),
+    vulnerabilities: {
+      refuseAt: config.vulnerabilities?.refuseAt ?? defaults.refuseAt,
+      exceptions: config.vulnerabilities?.exceptions ?? {},
+      ...(config.vulnerabilities?.database !== undefined
+        ? { database: config.vulnerabilities.database }
+        : {}),
+    },
     apps,
+  };
+}
+
+/** Signing: a key where the stack builds, a public key that exists where it verifies. */
+function resolveSigning(
+  sources: SettingsSources,
+  config: StackConfig,
+  mode: ImageSource["mode"],
+  problems: string[],
+): Settings["signing"] {
+  const signing = config.signing ?? {};
+  const publicKey = signing.publicKey;
+  if (publicKey !== undefined && sources.readFile(publicKey) === undefined) {
+    problems.push(
+      `pyfleet:signing.publicKey: "${publicKey}" is not a file of the project; generate the ` +
+        "key pair with `cosign generate-key-pair` and commit cosign.pub, or correct the path",
+    );
+  }
+  if (signing.key !== undefined && mode === "promote") {
+    problems.push(
+      `pyfleet:signing.key: stack "${sources.stack}" promotes digests and builds none, so it ` +
+        "signs nothing; keep the private key in the stack that builds, and set only " +
+        "pyfleet:signing.publicKey here",
+    );
+  }
+  if (signing.password !== undefined && signing.key === undefined) {
+    problems.push(
+      "pyfleet:signing.password: set without pyfleet:signing.key; set the private key too " +
+        "(pulumi config set --secret --path 'pyfleet:signing.key' < cosign.key)",
+    );
+  }
+  return {
+    signs: signing.key !== undefined && mode === "build",
+    ...(publicKey !== undefined ? { publicKey } : {}),
   };
 }
 

@@ -253,6 +253,27 @@ export interface GatePolicy {
   breakGlass?: { reason: string };
 }
 
+/** Advisory severities, least to most severe. */
+export type Severity = "low" | "medium" | "high" | "critical";
+
+/** The vulnerability gate of one environment (model/supplyChain.ts judges scans with it). */
+export interface VulnerabilityPolicy {
+  /** The lowest severity that refuses a digest; `never` only reports. */
+  refuseAt: Severity | "never";
+  /** Advisories let through on record until their date (`YYYY-MM-DD`), by advisory id. */
+  exceptions: Record<string, { reason: string; expires: string }>;
+  /** Folder of OSV exports (`<Ecosystem>/all.zip`); none: nothing is scanned. */
+  database?: string;
+}
+
+/** Signatures: this stack signs what it builds, and verifies what it promotes. */
+export interface SigningSettings {
+  /** Whether a private key is configured (secrets `pyfleet:signing.key`, `.password`). */
+  signs: boolean;
+  /** Project-relative path of the cosign public key that verifies promoted digests. */
+  publicKey?: string;
+}
+
 /** Where this stack's images come from. */
 export type ImageSource =
   | { mode: "build" }
@@ -297,6 +318,10 @@ export interface Settings {
    * app's public URL).
    */
   verification: { enabled: boolean; via?: string };
+  /** Signing of built digests, and verification of promoted ones. */
+  signing: SigningSettings;
+  /** The vulnerability gate on each image's SBOM. */
+  vulnerabilities: VulnerabilityPolicy;
   /** Apps, by name, in catalogue order. */
   apps: AppSettings[];
 }

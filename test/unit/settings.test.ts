@@ -484,3 +484,94 @@ describe("validation errors", () => {
     ).not.toThrow();
   });
 });
+
+describe("supply chain settings", () => {
+  const KEY =
+    "-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nabc\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n";
+  const PUB = {
+    "signing/cosign.pub": "-----BEGIN PUBLIC KEY-----\nxyz\n-----END PUBLIC KEY-----\n",
+  };
+
+  it("signs where a key is set and the stack builds; gates per environment by default", () => {
+    const s = resolveSettings(
+      sources({
+        config: { signing: { key: KEY, password: "pw", publicKey: "signing/cosign.pub" } },
+        secretKeys: ["signing"],
+        files: PUB,
+      }),
+    );
+    expect(s.signing).toEqual({ signs: true, publicKey: "signing/cosign.pub" });
+    expect(s.vulnerabilities).toEqual({ refuseAt: "never", exceptions: {} });
+    const prod = resolveSettings(
+      sources({ stack: "prod", config: { ...PROMOTE, ...PROD_INGRESS } }),
+    );
+    expect(prod.vulnerabilities.refuseAt).toBe("high");
+    expect(prod.signing).toEqual({ signs: false });
+  });
+
+  it("refuses a private key or password stored in plain text, without echoing it", () => {
+    const problems = problemsOf({ config: { signing: { key: KEY, password: "pw" } } });
+    expect(problems).toEqual([
+      expect.stringContaining(
+        "pyfleet:signing.key: holds a credential but is stored in plain text",
+      ),
+      expect.stringContaining("pyfleet:signing.password: holds a credential"),
+    ]);
+    expect(problems.join("\n")).not.toContain("abc");
+    expect(problems[0]).toContain("pulumi config set --secret --path 'pyfleet:signing.key'");
+  });
+
+  it("names a public key that is not a project file, and a key where nothing is built", () => {
+    expect(problemsOf({ config: { signing: { publicKey: "signing/missing.pub" } } })).toEqual([
+      expect.stringMatching(
+        /^pyfleet:signing\.publicKey: "signing\/missing\.pub" is not a file of the project; generate the key pair with `cosign generate-key-pair`/,
+      ),
+    ]);
+    expect(
+      problemsOf({
+        stack: "staging",
+        config: { ...PROMOTE, signing: { key: KEY } },
+        secretKeys: ["signing"],
+      }),
+    ).toEqual([
+      expect.stringContaining(
+        'pyfleet:signing.key: stack "staging" promotes digests and builds none',
+      ),
+    ]);
+    expect(
+      problemsOf({ config: { signing: { key: "not a key" } }, secretKeys: ["signing"] }),
+    ).toEqual([expect.stringContaining("expected the PEM text of a cosign private key")]);
+  });
+
+  it("names a bad threshold, advisory id or exception date, with the fix", () => {
+    const problems = problemsOf({
+      config: {
+        vulnerabilities: {
+          refuseAt: "severe",
+          exceptions: {
+            "ghsa-lowercase": { reason: "because", expires: "2027-01-01" },
+            "GHSA-2g68-c3qc-8985": { reason: "because", expires: "next week" },
+          },
+        },
+      },
+    });
+    expect(problems).toContain(
+      'pyfleet:vulnerabilities.refuseAt: expected one of "low", "medium", "high", "critical", "never", got "severe" (in Pulumi.dev.yaml)',
+    );
+    // A bad id is judged once the exceptions parse otherwise.
+    expect(
+      problemsOf({
+        config: {
+          vulnerabilities: {
+            exceptions: { "ghsa-lowercase": { reason: "because", expires: "2027-01-01" } },
+          },
+        },
+      }),
+    ).toEqual([
+      'pyfleet:vulnerabilities.exceptions.ghsa-lowercase: expected an advisory id such as "GHSA-2g68-c3qc-8985" or "CVE-2024-34069", got "ghsa-lowercase" (in Pulumi.dev.yaml)',
+    ]);
+    expect(problems).toContain(
+      'pyfleet:vulnerabilities.exceptions.GHSA-2g68-c3qc-8985.expires: expected the date the exception ends, as "YYYY-MM-DD", got "next week" (in Pulumi.dev.yaml)',
+    );
+  });
+});
