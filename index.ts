@@ -8,9 +8,12 @@ import { isRenderMode, kubernetesProvider, rolloutDiagnosis } from "./components
 import {
   PromotionRefused,
   checkPromotions,
+  promotedImage,
   qualifiedStackName,
   type AppOutput,
 } from "./model/promotion";
+import { summarize, type Evidence } from "./model/supplyChain";
+import { verifyPromotedDigests } from "./components/supplyChain";
 import { PythonApp } from "./components/pythonApp";
 import { AppRelease } from "./components/appRelease";
 import { loadStack, projectRoot } from "./stacks/load";
@@ -45,6 +48,31 @@ async function compose(): Promise<Record<string, unknown>> {
     // Every app's digest is settled before any object is created, so a missing app or a
     // guard violation fails the update with nothing changed.
     checkPromotions(settings, sourceApps);
+  }
+  // Each promoted digest's signature, SBOM attestation and advisories, checked the same way
+  // before anything is created; rollbacks too (they skip the soak, never the signature).
+  let verified: Record<string, Evidence> = {};
+  if (settings.images.mode === "promote" && loaded.publicKey !== undefined) {
+    const images = settings.images;
+    verified = verifyPromotedDigests({
+      images: Object.fromEntries(
+        settings.apps.map((app) => [
+          app.name,
+          promotedImage(app.name, images.fromStack, sourceApps, images).image,
+        ]),
+      ),
+      publicKey: loaded.publicKey,
+      ...(settings.signing.publicKey !== undefined
+        ? { publicKeyPath: settings.signing.publicKey }
+        : {}),
+      ...(loaded.vulnerabilityDatabase !== undefined
+        ? { database: loaded.vulnerabilityDatabase }
+        : {}),
+      policy: settings.vulnerabilities,
+      ...(settings.registry.username !== undefined ? { username: settings.registry.username } : {}),
+      ...(loaded.registryPasswordNow !== undefined ? { password: loaded.registryPasswordNow } : {}),
+      fromStack: images.fromStack,
+    });
   }
 
   const k8s = {
@@ -89,7 +117,30 @@ async function compose(): Promise<Record<string, unknown>> {
       ...(loaded.pipConf ? { pipConf: loaded.pipConf } : {}),
       ...(loaded.sourceUrl ? { sourceUrl: loaded.sourceUrl } : {}),
       ...(sourceApps ? { sourceApps } : {}),
+      supplyChain: {
+        ...(loaded.signingKey ? { signingKey: loaded.signingKey } : {}),
+        ...(loaded.publicKey !== undefined ? { publicKey: loaded.publicKey } : {}),
+        ...(loaded.vulnerabilityDatabase !== undefined
+          ? { database: loaded.vulnerabilityDatabase }
+          : {}),
+        ...(verified[app.name] !== undefined ? { verified: verified[app.name] } : {}),
+      },
     });
+    const evidence = release.evidence
+      ? pulumi
+          .all([
+            release.evidence.signed,
+            release.evidence.signer,
+            release.evidence.sbom,
+            release.evidence.vulnerabilities,
+          ])
+          .apply(([signed, signer, sbom, vulnerabilities]) => {
+            if (vulnerabilities !== undefined && vulnerabilities.findings.length > 0) {
+              void pulumi.log.warn(`app "${app.name}": ${summarize(vulnerabilities)}`);
+            }
+            return { signed, signer, sbom, ...(vulnerabilities ? { vulnerabilities } : {}) };
+          })
+      : pulumi.output(undefined);
     const { version, revision, repository, source, build } = release;
     const deployed = new PythonApp(
       app.name,
@@ -128,9 +179,9 @@ async function compose(): Promise<Record<string, unknown>> {
         namespace.name,
         release.promotedAt,
         release.size,
-        deployed.history,
+        pulumi.all([deployed.history, evidence]),
       ])
-      .apply(([image, digest, tags, url, ns, promotedAt, size, history]) => ({
+      .apply(([image, digest, tags, url, ns, promotedAt, size, [history, supplyChain]]) => ({
         image,
         digest,
         repository,
@@ -144,6 +195,7 @@ async function compose(): Promise<Record<string, unknown>> {
         ...(size !== undefined ? { size } : {}),
         ...(release.gates !== undefined ? { gates: release.gates } : {}),
         history,
+        ...(supplyChain !== undefined ? { supplyChain } : {}),
       }));
   }
 

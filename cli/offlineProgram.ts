@@ -11,6 +11,7 @@ import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { repositoryFor } from "../model/imagePlan";
 import type { AppOutput } from "../model/promotion";
 import { offlineConfig, offlineSettings } from "../stacks/offline";
+import { OFFLINE_VARIABLE } from "../components/supplyChain";
 import type { Settings } from "../stacks/types";
 
 /** One resource the program registered. */
@@ -171,6 +172,8 @@ export async function runOffline(
 
   // The program reads the local settings itself; they are already part of `config`.
   process.env["PYFLEET_LOCAL_SETTINGS"] = "none";
+  // Placeholder digests: signatures are verified by the real preview and up, not here.
+  process.env[OFFLINE_VARIABLE] = "1";
   const resources: RecordedResource[] = [];
   recordTimeouts();
   acceptErrorHooks();
@@ -191,6 +194,14 @@ export async function runOffline(
           state = { name: inputs["name"], outputs: { apps: sourceApps }, secretOutputNames: [] };
         } else if (args.type === "pulumi-nodejs:dynamic/pyfleet:RegistryTag") {
           state = { ...inputs, taggedAt: new Date(0).toISOString() };
+        } else if (args.type === "pulumi-nodejs:dynamic/pyfleet:ImageEvidence") {
+          // What the update records: the digest this stack signs, or the one it verified.
+          const verified = inputs["verified"] as { signed?: boolean } | undefined;
+          state = {
+            ...inputs,
+            evidenceOf: inputs["image"],
+            signed: inputs["mode"] === "sign" || verified?.signed === true,
+          };
         } else if (args.type.startsWith("kubernetes:")) {
           const metadata = (inputs["metadata"] ?? {}) as Record<string, unknown>;
           // Auto-named objects get their logical name: deterministic, and what an operator

@@ -17,6 +17,7 @@ import { SettingsError } from "../stacks/problems";
 import {
   creatingCommand,
   formatGates,
+  formatSupplyChain,
   formatPlan,
   promotionChoices,
   promotionPlan,
@@ -93,6 +94,8 @@ async function main(argv: string[]): Promise<number> {
   process.stdout.write(`${formatPlan(source, target, rows)}\n`);
   const gates = formatGates(choices.promoted);
   if (gates !== "") process.stdout.write(`${gates}\n`);
+  const chain = formatSupplyChain(choices.promoted, sourceApps);
+  if (chain !== "") process.stdout.write(`${chain}\n`);
   const refusals = Object.values(choices.refusals);
   if (refusals.length > 0) {
     throw new PromotionError(

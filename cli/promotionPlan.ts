@@ -119,3 +119,33 @@ export function formatGates(promoted: Readonly<Record<string, PromotedImage>>): 
   }
   return lines.length > 0 ? `Gates:\n${lines.join("\n")}` : "";
 }
+
+/**
+ * What the source recorded of each promoted digest's supply chain, as `npm run promote` prints
+ * it before asking: signature, SBOM and the source's scan. The update verifies it again, and
+ * scans with this stack's database and threshold, before it changes anything.
+ */
+export function formatSupplyChain(
+  promoted: Readonly<Record<string, PromotedImage>>,
+  sourceApps: Readonly<Record<string, AppOutput>>,
+): string {
+  const lines: string[] = [];
+  for (const [app, p] of Object.entries(promoted)) {
+    const source = sourceApps[app];
+    const chain = source?.digest === p.digest ? source.supplyChain : undefined;
+    if (chain === undefined) {
+      lines.push(
+        `  ${app} ${p.digest.slice(0, 19)}: nothing recorded by the source; the update verifies it`,
+      );
+      continue;
+    }
+    lines.push(`  ${app} ${p.digest.slice(0, 19)}:`);
+    lines.push(`    ${chain.signed ? "ok  " : "NO  "} signed: key ${chain.signer.slice(0, 12)}`);
+    lines.push(`    ok   SBOM: ${chain.sbom.format}, ${chain.sbom.packages} packages`);
+    lines.push(
+      `    ${chain.vulnerabilities === undefined ? "--  " : "info"} vulnerabilities: ` +
+        (chain.vulnerabilities?.summary ?? "not scanned by the source"),
+    );
+  }
+  return lines.length > 0 ? `Supply chain (as the source recorded it):\n${lines.join("\n")}` : "";
+}

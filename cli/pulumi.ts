@@ -23,6 +23,7 @@ import {
 import { KUBECTL_VARIABLE } from "../components/cluster";
 import { parse as parseYaml } from "yaml";
 import { CRANE_VARIABLE } from "../components/crane";
+import { TOOL_VARIABLES } from "../components/supplyChain";
 import { LOCAL_PASSPHRASE } from "../infra/localEnv";
 import type { AppOutput } from "../model/promotion";
 import { offlineSettings } from "../stacks/offline";
@@ -109,6 +110,8 @@ function pulumiBin(): string | undefined {
 
 async function main(argv: string[]): Promise<number> {
   const options = parseArgs(argv);
+  // The supply chain's tools for the program, and for the offline checks that run it first.
+  Object.assign(process.env, supplyChainEnv());
   if (options.operation === "preview" || options.operation === "up") {
     // The same offline checks as `npm run validate`, before the engine starts anything.
     const code = runValidate(options.stack, options.configFile);
@@ -366,6 +369,32 @@ function craneEnv(): Record<string, string> {
     // No Go here: a promotion then says crane is missing, by name.
     return {};
   }
+}
+
+/**
+ * The supply chain's tools (cosign, syft, osv-scanner) where infra/go-tools.sh has built them
+ * and the environment names none. None is built here: a stack that signs or
+ * verifies without them says which to build.
+ */
+function supplyChainEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  let listing = "";
+  try {
+    listing = execFileSync("bash", [path.join(ROOT, "infra", "go-tools.sh"), "--list"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+  } catch {
+    return env;
+  }
+  for (const line of listing.split("\n")) {
+    const [tool, , folder] = line.split("\t");
+    if (tool === undefined || folder === undefined || !(tool in TOOL_VARIABLES)) continue;
+    const variable = TOOL_VARIABLES[tool as keyof typeof TOOL_VARIABLES];
+    const binary = path.join(folder, tool);
+    if (!process.env[variable] && existsSync(binary)) env[variable] = binary;
+  }
+  return env;
 }
 
 function runValidate(stack: string, configFile: string | undefined): number {

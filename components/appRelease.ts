@@ -19,6 +19,8 @@ import { memoryBytes } from "../policy/vocabulary";
 import { ImageSize } from "./imageSize";
 import { PythonImage, type RegistryCredentials } from "./pythonImage";
 import { RegistryTag } from "./registryTag";
+import { ImageEvidence, type SigningKey } from "./supplyChain";
+import type { Evidence } from "../model/supplyChain";
 
 /** Arguments of {@link AppRelease}. */
 export interface AppReleaseArgs {
@@ -36,6 +38,17 @@ export interface AppReleaseArgs {
   sourceUrl?: string;
   /** Outputs of the source stack when promoting. @default none (build mode) */
   sourceApps?: Readonly<Record<string, AppOutput>>;
+  /**
+   * The supply chain: the key that signs what this stack builds, the public key (PEM) that
+   * verifies, the OSV database that scans, and what the program verified of a promoted
+   * digest. @default none (nothing signed, verified or scanned)
+   */
+  supplyChain?: {
+    signingKey?: pulumi.Output<SigningKey>;
+    publicKey?: string;
+    database?: string;
+    verified?: Evidence;
+  };
 }
 
 /**
@@ -69,6 +82,8 @@ export class AppRelease extends pulumi.ComponentResource {
   readonly size: pulumi.Output<number | undefined>;
   /** The gates a gated promotion passed, and any break-glass reason. */
   readonly gates: PromotedImage["gates"];
+  /** The digest's SBOM, signature and scan, when the stack signs or verifies. */
+  readonly evidence: ImageEvidence | undefined;
 
   constructor(name: string, args: AppReleaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pyfleet:release:AppRelease", name, {}, opts);
@@ -107,6 +122,23 @@ export class AppRelease extends pulumi.ComponentResource {
             childOpts(),
           ),
       );
+      const chain = args.supplyChain;
+      this.evidence =
+        chain?.verified !== undefined
+          ? new ImageEvidence(
+              `${app.name}-evidence`,
+              {
+                image: promoted.image,
+                mode: "verified",
+                verified: chain.verified,
+                ...(chain.publicKey !== undefined ? { publicKey: chain.publicKey } : {}),
+                ...(chain.database !== undefined ? { database: chain.database } : {}),
+              },
+              { parent: this },
+            )
+          : undefined;
+      // Verified while the program ran; the record sits beside the Deployment, which keeps
+      // the digest known in previews.
       this.image = pulumi.output(promoted.image);
       this.digest = pulumi.output(promoted.digest);
       this.repository = promoted.repository;
@@ -186,7 +218,32 @@ export class AppRelease extends pulumi.ComponentResource {
             { parent: this },
           )
         : undefined;
-      this.image = measured ? pulumi.interpolate`${plan.repository}@${measured.digest}` : built.ref;
+      const pushed = measured
+        ? pulumi.interpolate`${plan.repository}@${measured.digest}`
+        : built.ref;
+      // Signed, with its SBOM attested, before any Deployment takes it.
+      const chain = args.supplyChain;
+      this.evidence =
+        chain?.signingKey !== undefined && settings.build.push
+          ? new ImageEvidence(
+              `${app.name}-evidence`,
+              {
+                image: pushed,
+                mode: "sign",
+                signingKey: chain.signingKey,
+                ...(chain.publicKey !== undefined ? { publicKey: chain.publicKey } : {}),
+                ...(chain.database !== undefined ? { database: chain.database } : {}),
+                ...(args.credentials
+                  ? { username: args.credentials.username, password: args.credentials.password }
+                  : {}),
+              },
+              { parent: this },
+            )
+          : undefined;
+      // The Deployment takes the digest once the record exists (its id is known then).
+      this.image = this.evidence
+        ? pulumi.all([pushed, this.evidence.id]).apply(([image]) => image)
+        : pushed;
       this.digest = measured ? measured.digest : built.digest;
       this.size = measured?.bytes ?? pulumi.output(undefined);
       this.repository = plan.repository;

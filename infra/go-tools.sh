@@ -44,8 +44,8 @@ default_version() {
   case $1 in
   crane) echo v0.22.1 ;;
   cosign) echo v2.6.5 ;;
-  syft) echo v1.57.1 ;;
-  osv-scanner) echo v2.6.0 ;;
+  syft) echo v1.57.2 ;;
+  osv-scanner) echo v2.5.0 ;; # v2.6 needs Go 1.27
   esac
 }
 readonly TOOLS=(crane cosign syft osv-scanner)

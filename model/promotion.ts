@@ -4,6 +4,7 @@
  * Pure: the source stack's outputs come in as a value.
  */
 import type { BuildRecord } from "./rebuildReasons";
+import type { Evidence } from "./supplyChain";
 import { isDigestRef } from "../policy/vocabulary";
 import type { GatePolicy } from "../stacks/types";
 import { pickGated, type GateState, type RunRecord } from "./promotionGates";
@@ -41,6 +42,8 @@ export interface AppOutput {
   history?: RunRecord[];
   /** The gates the promotion passed (gated stacks), and any break-glass reason, on record. */
   gates?: PromotedImage["gates"];
+  /** The digest's signature, SBOM and scan, where the stack signs or verifies. */
+  supplyChain?: Omit<Evidence, "evidenceOf">;
 }
 
 /** A promotion the guards refuse: bad input to fix, not a bug. */

@@ -12,6 +12,7 @@ import { podSecurityPolicies } from "./podSecurity";
 import { probePolicies } from "./probes";
 import { resourceRequestPolicies } from "./resources";
 import { rolloutPolicies } from "./rollout";
+import { signaturePolicies } from "./signatures";
 import { stackPolicies } from "./stack";
 
 /** The resource policies, by checklist area (pods K1-K24, images, every object, companions). */
@@ -31,4 +32,5 @@ export const resourcePolicies: PyfleetResourcePolicy[] = [
 export const policies: (PyfleetResourcePolicy | PyfleetStackPolicy)[] = [
   ...resourcePolicies,
   ...stackPolicies,
+  ...signaturePolicies,
 ];

@@ -279,7 +279,7 @@ describe("the pack", () => {
     for (const p of policies) {
       expect(p.description.length).toBeGreaterThan(10);
       expect(p.remediationSteps?.length).toBeGreaterThan(10);
-      for (const id of p.tags ?? []) expect(id).toMatch(/^[KCDP]\d+$/);
+      for (const id of p.tags ?? []) expect(id).toMatch(/^[KCDPS]\d+$/);
       expect(p.configSchema?.properties["enforcementLevel"]).toBeUndefined();
     }
   });
@@ -293,6 +293,7 @@ describe("the pack", () => {
       ...[1, 2, 3, 4, 5, 6, 7].map((n) => `C${n}`),
       "P2",
       "D11",
+      "S1",
     ];
     expect([...ids].sort()).toEqual(expected.sort());
     expect(policies.map((p) => p.name)).toContain("image-registry");
@@ -331,7 +332,11 @@ describe("per-stack pack config", () => {
     ["prod", "mandatory"],
   ])("%s: every policy %s, environment set, registry allowed", (stack, level) => {
     const config = reconcileConfig(policies, file(stack));
-    for (const p of policies) expect(config.get(p.name)!.enforcementLevel).toBe(level);
+    for (const p of policies) {
+      // Unsigned images are reported everywhere, blocking only where a project turns it on.
+      const expected = p.name === "images-signed" ? "advisory" : level;
+      expect(config.get(p.name)!.enforcementLevel, p.name).toBe(expected);
+    }
     expect(config.get("workload-replicas")!.properties).toEqual({ environment: stack });
     expect(config.get("workload-replicas-autoscaled")!.properties).toEqual({ environment: stack });
     const allowed = config.get("image-registry")!.properties["allowedRegistries"] as string[];
@@ -452,6 +457,11 @@ describe("a recorded real preview of the dev stack", () => {
         "image-digest",
         "advisory",
         'Deployment "dashboard" (dashboard-31ee5155): container "dashboard" runs image "localhost:5000/pyfleet/dashboard:dev" by the tag "dev", not by digest; deploy it by digest (repository@sha256:...) (K12).',
+      ],
+      [
+        "images-signed",
+        "advisory",
+        'Deployment "dashboard" (dashboard-31ee5155): container "dashboard" runs localhost:5000/pyfleet/dashboard:dev, which no signature of this stack covers; set pyfleet:signing.key where the image is built and pyfleet:signing.publicKey where it is promoted (S1).',
       ],
     ]);
   });

@@ -60,6 +60,8 @@ export async function installMocks(options: MockOptions): Promise<Recorded[]> {
         } else if (args.type === "pulumi:pulumi:StackReference") {
           const name = String(inputs["name"]);
           state = { name, outputs: options.stackOutputs?.[name] ?? {}, secretOutputNames: [] };
+        } else if (args.type === "pulumi-nodejs:dynamic/pyfleet:ImageEvidence") {
+          state = { ...inputs, evidenceOf: inputs["image"], signed: true, signer: "0".repeat(64) };
         } else if (args.type === "pulumi-nodejs:dynamic/pyfleet:RegistryTag") {
           state = { ...inputs, taggedAt: "2026-11-01T12:00:00.000Z" };
         } else if (args.type.startsWith("kubernetes:")) {

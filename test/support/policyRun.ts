@@ -87,5 +87,40 @@ export async function policyRun(
         : {}),
     };
   });
+  resources.push(...signedRecords(stack, resources));
   return { run, resources, config, result: await evaluate(policies, resources, config) };
+}
+
+/**
+ * The committed stacks carry no signing key, so their programs register no ImageEvidence; the
+ * pack's other rules are judged here as on a stack that signs: one record per image its
+ * workloads run, as components/supplyChain.ts writes it (test/policy/signatures.test.ts judges
+ * the unsigned case).
+ */
+export function signedRecords(
+  stack: string,
+  resources: readonly EngineResource[],
+): EngineResource[] {
+  const images = new Set<string>();
+  const walk = (value: unknown): void => {
+    if (Array.isArray(value)) value.forEach(walk);
+    else if (typeof value === "object" && value !== null) {
+      for (const [key, child] of Object.entries(value)) {
+        if (key === "image" && typeof child === "string" && child.includes("@sha256:")) {
+          images.add(child);
+        } else walk(child);
+      }
+    }
+  };
+  for (const r of resources.filter((r) => r.type.startsWith("kubernetes:"))) walk(r.inputs);
+  return [...images].map((image, index) => {
+    const props = { image, evidenceOf: image, signed: true, signer: "0".repeat(64) };
+    return {
+      type: "pulumi-nodejs:dynamic/pyfleet:ImageEvidence",
+      name: `evidence-${index}`,
+      urn: `urn:pulumi:${stack}::pyfleet::pulumi-nodejs:dynamic/pyfleet:ImageEvidence::evidence-${index}`,
+      inputs: props,
+      outputs: props,
+    };
+  });
 }

@@ -10,7 +10,7 @@ import { policies } from "../../policy/policies";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const DOC = "docs/CHECKLIST.md";
-const ID = /\b[KCDP]\d{1,2}\b/g;
+const ID = /\b[KCDPS]\d{1,2}\b/g;
 
 interface Row {
   id: string;
@@ -24,7 +24,7 @@ function parseDoc(text: string): Row[] {
     // Prettier pads the cells, so split on the bars rather than matching exact spacing.
     const cells = line.split("|").map((cell) => cell.trim());
     const m =
-      cells.length === 6 && /^[KCDP]\d{1,2}$/.test(cells[1]!) ? [line, cells[1], cells[4]] : null;
+      cells.length === 6 && /^[KCDPS]\d{1,2}$/.test(cells[1]!) ? [line, cells[1], cells[4]] : null;
     if (!m) continue;
     const where = new Map<string, string[]>();
     for (const segment of m[2]!.split(";")) {

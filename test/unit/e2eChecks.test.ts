@@ -1287,3 +1287,165 @@ describe("e2e checks", () => {
     expect(cases.every((c) => c.broken.length > 0)).toBe(true);
   });
 });
+
+const signer = "f".repeat(64);
+const signedApp = {
+  ...app,
+  digest: D1,
+  image: `${REPO}@${D1}`,
+  supplyChain: {
+    signed: true,
+    signer,
+    sbom: { format: "spdx-json", sha256: "e".repeat(64), packages: 120 },
+  },
+};
+const stem = D1.replace(":", "-");
+const signedStack = {
+  stack: "dev",
+  up: ok(),
+  apps: { vectors: signedApp },
+  names: ["vectors"],
+  tags: { vectors: ["1.4.0", `${stem}.sig`, `${stem}.att`] },
+  byHand: { vectors: { verify: ok("[{}]"), attestation: ok('{"payload":"e30="}') } },
+  signer,
+  state: '{"signingKey": {"4dabf18193072939515e22adb298388d": "ciphertext"}}',
+  log: "Resources: 2 created",
+  secrets: ["MIIBxyzSECRETBODY", "e2e-signing-password"],
+};
+cover({
+  check: checks.stackSigned,
+  pass: signedStack,
+  broken: [
+    {
+      why: "the up failed",
+      observation: { ...signedStack, up: failed("error: cosign failed") },
+      message: /up dev failed/,
+    },
+    {
+      why: "the outputs say nothing of a signature",
+      observation: { ...signedStack, apps: { vectors: { ...app, digest: D1 } } },
+      message: /no supplyChain/,
+    },
+    {
+      why: "signed with another key",
+      observation: {
+        ...signedStack,
+        apps: { vectors: { ...signedApp, supplyChain: { ...signedApp.supplyChain, signer: "0" } } },
+      },
+      message: /signer 0, expected/,
+    },
+    {
+      why: "the SBOM is nearly empty",
+      observation: {
+        ...signedStack,
+        apps: {
+          vectors: {
+            ...signedApp,
+            supplyChain: {
+              ...signedApp.supplyChain,
+              sbom: { ...signedApp.supplyChain.sbom, packages: 1 },
+            },
+          },
+        },
+      },
+      message: /lists 1 packages/,
+    },
+    {
+      why: "the registry holds no attestation",
+      observation: { ...signedStack, tags: { vectors: ["1.4.0", `${stem}.sig`] } },
+      message: /no sha256-a+\.att/,
+    },
+    {
+      why: "the password is in the state in the clear",
+      observation: { ...signedStack, state: '{"password": "e2e-signing-password"}' },
+      message: /in the state in the clear/,
+    },
+    {
+      why: "the key is in the log",
+      observation: { ...signedStack, log: "cosign.key: MIIBxyzSECRETBODY" },
+      message: /is in the log/,
+    },
+    {
+      why: "cosign does not verify it by hand",
+      observation: {
+        ...signedStack,
+        byHand: {
+          vectors: { verify: failed("Error: no signatures found"), attestation: ok("payload") },
+        },
+      },
+      message: /cosign verify failed/,
+    },
+  ],
+});
+
+const supplyRefusal = {
+  run: failed(
+    'error: the supply chain refuses promotion from staging; nothing was changed:\n  - app "vectors": sha256:bbbb: no signature verifies against the public key',
+  ),
+  expected: [/app "vectors"/, /no signature verifies/],
+  before: images,
+  after: images,
+};
+cover({
+  check: checks.supplyChainRefuses,
+  pass: supplyRefusal,
+  broken: [
+    {
+      why: "the unsigned digest was deployed",
+      observation: { ...supplyRefusal, run: ok("Resources: 1 updated") },
+      message: /the command succeeded/,
+    },
+    {
+      why: "it failed for another reason",
+      observation: { ...supplyRefusal, run: failed("error: the registry did not answer") },
+      message: /does not say \/app "vectors"\//,
+    },
+    {
+      why: "the stack changed anyway",
+      observation: { ...supplyRefusal, after: { vectors: `${REPO}@${D2}` } },
+      message: /the stack changed/,
+    },
+  ],
+});
+
+const supplyPass = {
+  run: ok(),
+  app: "vectors",
+  apps: {
+    vectors: {
+      ...signedApp,
+      supplyChain: {
+        ...signedApp.supplyChain,
+        vulnerabilities: {
+          findings: [{ id: "GHSA-2g68-c3qc-8985", package: "werkzeug", version: "3.0.1" }],
+          summary: "1 advisory (1 high): GHSA-2g68-c3qc-8985",
+        },
+      },
+    },
+  },
+  advisory: "GHSA-2g68-c3qc-8985",
+};
+cover({
+  check: checks.supplyChainPasses,
+  pass: supplyPass,
+  broken: [
+    {
+      why: "the up failed",
+      observation: { ...supplyPass, run: failed("error: refused") },
+      message: /failed/,
+    },
+    {
+      why: "the outputs record no verified signature",
+      observation: { ...supplyPass, apps: { vectors: { ...app } } },
+      message: /no verified signature/,
+    },
+    {
+      why: "the scan missed the advisory",
+      observation: {
+        ...supplyPass,
+        apps: { vectors: { ...signedApp, supplyChain: { ...signedApp.supplyChain } } },
+      },
+      message: /the scan lists nothing/,
+    },
+  ],
+});

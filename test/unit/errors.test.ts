@@ -57,7 +57,7 @@ describe("error output: each problem once, no stack trace, exit 1", { timeout: 1
     const result = command([path.join("cli", "validate.ts"), "staging"], "none");
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(
-      /^stack "staging" is valid: 3 apps, \d+ Kubernetes objects, 0 Dockerfiles, \d+ policies checked\n$/,
+      /^stack "staging" is valid: 3 apps, \d+ Kubernetes objects, 0 Dockerfiles, \d+ policies checked(; \d+ advisory findings above)?\n$/,
     );
   });
 });

@@ -5,6 +5,7 @@ import {
   formatPlan,
   promotionChoices,
   promotionPlan,
+  formatSupplyChain,
 } from "../../cli/promotionPlan";
 import { devOutputs } from "../support/fixtures";
 import { fakeDigest } from "../support/mocks";
@@ -90,5 +91,55 @@ describe("promotionChoices", () => {
     const c = promotionChoices(["vectors"], "staging", source, open, now);
     expect(c.refusals).toEqual({});
     expect(formatGates(c.promoted)).toBe("");
+  });
+});
+
+describe("the supply chain before asking", () => {
+  const digest = fakeDigest("vectors");
+  const promoted = {
+    vectors: {
+      image: `127.0.0.1:5000/pyfleet/vectors@${digest}`,
+      repository: "127.0.0.1:5000/pyfleet/vectors",
+      digest,
+      source: { stack: "staging", kind: "promotion" as const },
+    },
+  };
+  const recorded = {
+    signed: true,
+    signer: "ab".repeat(32),
+    sbom: { format: "spdx-json" as const, sha256: "c".repeat(64), packages: 131 },
+    vulnerabilities: {
+      at: "2026-12-02T10:00:00.000Z",
+      findings: [],
+      unchecked: ["Debian"],
+      summary: "no known advisories (not checked: Debian)",
+    },
+  };
+  const sourceWith = (chain?: typeof recorded) => ({
+    vectors: {
+      image: promoted.vectors.image,
+      digest,
+      repository: promoted.vectors.repository,
+      tags: [],
+      namespace: "pyfleet-staging",
+      source: { stack: "dev", kind: "promotion" as const },
+      ...(chain ? { supplyChain: chain } : {}),
+    },
+  });
+
+  it("shows signature, SBOM and scan as the source recorded them", () => {
+    expect(formatSupplyChain(promoted, sourceWith(recorded))).toBe(
+      "Supply chain (as the source recorded it):\n" +
+        `  vectors ${digest.slice(0, 19)}:\n` +
+        "    ok   signed: key abababababab\n" +
+        "    ok   SBOM: spdx-json, 131 packages\n" +
+        "    info vulnerabilities: no known advisories (not checked: Debian)",
+    );
+  });
+
+  it("says the update verifies what the source recorded nothing of", () => {
+    expect(formatSupplyChain(promoted, sourceWith())).toContain(
+      "nothing recorded by the source; the update verifies it",
+    );
   });
 });
