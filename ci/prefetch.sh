@@ -24,13 +24,14 @@ build() {
   fi
 }
 
-# Two lanes, each in the order the harness needs its parts: the render pass's toolchain, and
-# the cluster's parts (the longest build, needed last). One after the other, the cluster parts
-# started half an hour in, although the toolchain and the unit tests leave a core idle for
-# long stretches (downloads, links, single-threaded steps). Side by side at one priority, the
-# Go builds shared the cores and the render pass started 20 minutes later than alone. So the
-# cluster lane starts at a lower priority, taking only the idle cycles while the render pass's
-# parts build, and is raised to the normal one as soon as they are ready.
+# Two lanes (and a third once the first ends), each in the order the harness needs its parts:
+# the render pass's toolchain, and the cluster's parts (the longest build, needed last). One
+# after the other, the cluster parts started half an hour in, although the toolchain and the
+# unit tests leave a core idle for long stretches (downloads, links, single-threaded steps).
+# Side by side at one priority, the Go builds shared the cores and the render pass started 20
+# minutes later than alone. So the cluster lane starts at a lower priority, taking only the
+# idle cycles while the render pass's parts build, and is raised to the normal one as soon as
+# they are ready.
 render_lane() {
   local rc=0
   build "Pulumi toolchain" bash infra/pulumi-toolchain.sh || rc=1
@@ -39,6 +40,16 @@ render_lane() {
   if [[ ${PYFLEET_BUILD_CONDA:-1} != 0 ]]; then
     build "conda channel" bash infra/conda-channel/build.sh || rc=1
   fi
+  return $rc
+}
+# The supply chain's tools, needed by the render pass's last scenarios only: built while its
+# first ones run, at a lower priority than the cluster lane (the longer build).
+supply_lane() {
+  local rc=0 tool
+  renice -n 5 -p "$BASHPID" >/dev/null
+  for tool in cosign syft osv-scanner; do
+    build "$tool" bash infra/go-tools.sh "$tool" || rc=1
+  done
   return $rc
 }
 # The cluster needs root, as the harness's cluster pass does.
@@ -72,12 +83,15 @@ if [[ $(id -u) == 0 && ${PYFLEET_E2E_TARGETS:-render,cluster} == *cluster* ]]; t
   cluster_pid=$!
 fi
 wait "$render_pid" || status=1
+supply_lane &
+supply_pid=$!
 if [[ -n $cluster_pid ]]; then
   # The render pass can start: from here on the cluster lane gets its share of every core.
   renice_tree 0 "$cluster_pid"
   echo "[prefetch] render pass parts done; the cluster lane now runs at normal priority" >&2
-  wait "$cluster_pid" || status=1
 fi
+wait "$supply_pid" || status=1
+[[ -z $cluster_pid ]] || wait "$cluster_pid" || status=1
 # Every Go binary is in its cache now; the compile cache they leave (about 17 GiB cold) would
 # only crowd the disk the cluster's kubelet watches. Kept when a build failed: the harness,
 # building it again, is then still using it.

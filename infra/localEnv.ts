@@ -64,6 +64,18 @@ export function craneBinary(): string {
   return crane;
 }
 
+/** Builds (or finds) one of infra/go-tools.sh's tools (cosign, syft, osv-scanner) and returns its path. */
+export function goTool(tool: "cosign" | "syft" | "osv-scanner"): string {
+  const out = execFileSync("bash", [path.join(ROOT, "infra", "go-tools.sh"), tool], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const binary = out.trim().split("\n").pop() ?? "";
+  if (!existsSync(binary))
+    throw new Error(`infra/go-tools.sh printed no ${tool} binary (${binary})`);
+  return binary;
+}
+
 /** Builds (or finds) the Pulumi toolchain and returns its bin directory. */
 export function toolchainBin(): string {
   const out = execFileSync("bash", [path.join(ROOT, "infra", "pulumi-toolchain.sh")], {
@@ -104,6 +116,13 @@ export function fillWheelhouse(
   };
   for (const file of requirementFiles) download(path.relative(ROOT, file), ["-r", file]);
   if (requirements.length > 0) download(requirements.join(" "), [...requirements]);
+}
+
+/** The wheelhouse folder the local engine serves (PYFLEET_WHEELHOUSE, else the cache's). */
+export function wheelhouseDir(): string {
+  return (
+    process.env["PYFLEET_WHEELHOUSE"] ?? path.join(homedir(), ".cache", "pyfleet", "wheelhouse")
+  );
 }
 
 /** Requirement files of the catalogue's pip apps. */
@@ -200,9 +219,7 @@ export async function startLocalEnv(): Promise<LocalEnv> {
     if (!infra[key]) throw new Error(`infra/local-infra.sh start did not export ${key}`);
   }
 
-  const wheelhouse = path.join(
-    process.env["PYFLEET_WHEELHOUSE"] ?? path.join(homedir(), ".cache", "pyfleet", "wheelhouse"),
-  );
+  const wheelhouse = wheelhouseDir();
   const conda = buildsConda();
   fillWheelhouse(wheelhouse, pipRequirementFiles(), conda ? condaBuilderRequirements() : []);
   // A fixed port: the URL is a build argument, and a new one each run would rebuild every image.

@@ -426,9 +426,20 @@ export const stackConfig = z
                 .refine((reason) => reason.trim().length >= 3, {
                   error: "give the reason it is let through (e.g. a ticket)",
                 }),
-              expires: z.iso.date({
-                error: 'expected the date the exception ends, as "YYYY-MM-DD"',
-              }),
+              // Pulumi's YAML reads an unquoted 2027-03-31 as a time and hands it over as
+              // "2027-03-31 00:00:00 +0000 UTC": the date it names is meant.
+              expires: z.preprocess(
+                (value) =>
+                  typeof value === "string"
+                    ? value.replace(
+                        /^(\d{4}-\d{2}-\d{2})[ T]00:00:00( ?(Z|\+0000 UTC|\+00:00))?$/,
+                        "$1",
+                      )
+                    : value,
+                z.iso.date({
+                  error: 'expected the date the exception ends, as "YYYY-MM-DD"',
+                }),
+              ),
             }),
           )
           .superRefine((exceptions, ctx) => {

@@ -543,6 +543,23 @@ describe("supply chain settings", () => {
     ).toEqual([expect.stringContaining("expected the PEM text of a cosign private key")]);
   });
 
+  it("reads an exception date Pulumi's YAML turned into a time as that date", () => {
+    const s = resolveSettings(
+      sources({
+        config: {
+          vulnerabilities: {
+            exceptions: {
+              "GHSA-2g68-c3qc-8985": { reason: "SEC-12", expires: "2027-03-31 00:00:00 +0000 UTC" },
+            },
+          },
+        },
+      }),
+    );
+    expect(s.vulnerabilities.exceptions).toEqual({
+      "GHSA-2g68-c3qc-8985": { reason: "SEC-12", expires: "2027-03-31" },
+    });
+  });
+
   it("names a bad threshold, advisory id or exception date, with the fix", () => {
     const problems = problemsOf({
       config: {

@@ -16,3 +16,4 @@ export * from "./completion";
 export * from "./cluster";
 export * from "./gates";
 export * from "./conda";
+export * from "./supplyChain";

@@ -23,6 +23,16 @@ export interface AppOut {
   }[];
   /** The gates a gated promotion passed. */
   gates?: { states: { gate: string; ok: boolean; detail: string }[]; brokeGlass?: string };
+  /** The digest's signature, SBOM and scan (components/supplyChain.ts). */
+  supplyChain?: {
+    signed: boolean;
+    signer: string;
+    sbom: { format: string; sha256: string; packages: number };
+    vulnerabilities?: {
+      findings: { id: string; package: string; version: string }[];
+      summary: string;
+    };
+  };
 }
 
 /** A finished command. */

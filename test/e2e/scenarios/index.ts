@@ -14,6 +14,7 @@ import { policy } from "./policy";
 import { preview } from "./preview";
 import { promotion } from "./promotion";
 import { registryTags } from "./registryTags";
+import { supplyChain } from "./supplyChain";
 import { upDev } from "./upDev";
 import { upgrade } from "./upgrade";
 
@@ -29,6 +30,7 @@ export const SCENARIOS: readonly Scenario[] = [
   codeOnly,
   condaFlavour,
   badConfig,
+  supplyChain,
   destroy,
   upgrade,
 ];
