@@ -78,10 +78,13 @@ parse_state_dir() {
 # downloads are checked against go.sum files instead). The compile cache is pyfleet's own
 # (PYFLEET_GOCACHE, default $HOME/.cache/pyfleet/go-build), not the user's: the toolchains
 # leave about 17 GiB in it, which ci/prefetch.sh removes once every binary is cached (see
-# go_cache_trim), so the cluster's disk is not the one that fills.
+# go_cache_trim), so the cluster's disk is not the one that fills. Every binary is linked
+# stripped (-ldflags "-s -w"), so the compiler's DWARF would only be thrown away at the link:
+# -dwarf=false skips it (as `go run` does), a cold compile of crane took 20.1 s instead of
+# 22.8 s (two runs each) and left a quarter less in the compile cache.
 go_cache_dir=${PYFLEET_GOCACHE:-$HOME/.cache/pyfleet/go-build}
 go_build_env() {
-  export CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false" GOTOOLCHAIN=local GOWORK=off
+  export CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false -gcflags=all=-dwarf=false" GOTOOLCHAIN=local GOWORK=off
   export GOSUMDB=${PYFLEET_GOSUMDB:-off}
   export GOCACHE=$go_cache_dir
 }
