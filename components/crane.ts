@@ -16,6 +16,34 @@ export interface CraneSession {
   close(): void;
 }
 
+/**
+ * The registry host of `reference` (`host[:port]/path...`) and whether it is on loopback, the
+ * only place where plain HTTP is allowed.
+ */
+export function registryHost(reference: string): { host: string; loopback: boolean } {
+  const host = reference.slice(0, reference.indexOf("/"));
+  return { host, loopback: /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/.test(host) };
+}
+
+/**
+ * Writes a docker config into `dir` (private to its owner) that logs in to `host` as
+ * `username`; point DOCKER_CONFIG at `dir` to use it. crane, cosign and syft all read it.
+ */
+export function writeDockerAuth(dir: string, host: string, username: string, password: string) {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const fs = require("node:fs") as typeof import("node:fs");
+  const nodePath = require("node:path") as typeof import("node:path");
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const auth = Buffer.from(`${username}:${password}`).toString("base64");
+  fs.writeFileSync(
+    nodePath.join(dir, "config.json"),
+    JSON.stringify({ auths: { [host]: { auth } } }),
+    {
+      mode: 0o600,
+    },
+  );
+}
+
 /** Opens a session for `repository` (`host[:port]/path`). */
 export function craneSession(
   repository: string,
@@ -30,18 +58,12 @@ export function craneSession(
   /* eslint-enable @typescript-eslint/no-require-imports */
   const named = process.env["PYFLEET_CRANE"]?.trim() ?? "";
   const crane = named === "" ? "crane" : named;
-  const host = repository.slice(0, repository.indexOf("/"));
-  const loopback = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/.test(host);
+  const { host, loopback } = registryHost(repository);
   const env = { ...process.env };
   let dir: string | undefined;
   if (username !== undefined && password !== undefined) {
     dir = fs.mkdtempSync(nodePath.join(os.tmpdir(), "pyfleet-registry-"));
-    const auth = Buffer.from(`${username}:${password}`).toString("base64");
-    fs.writeFileSync(
-      nodePath.join(dir, "config.json"),
-      JSON.stringify({ auths: { [host]: { auth } } }),
-      { mode: 0o600 },
-    );
+    writeDockerAuth(dir, host, username, password);
     env["DOCKER_CONFIG"] = dir;
   }
   return {

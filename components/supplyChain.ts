@@ -14,6 +14,7 @@
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { PromotionRefused } from "../model/promotion";
+import { registryHost, writeDockerAuth } from "./crane";
 import {
   describeFinding,
   findingsOf,
@@ -88,8 +89,7 @@ export function evidenceTools(access: RegistryAccess & { image: string }) {
     const named = process.env[variableOf(tool)]?.trim() ?? "";
     return named === "" ? tool : named;
   };
-  const host = access.image.slice(0, access.image.indexOf("/"));
-  const loopback = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/.test(host);
+  const { host, loopback } = registryHost(access.image);
   const dir = fs.mkdtempSync(nodePath.join(os.tmpdir(), "pyfleet-evidence-"));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -99,12 +99,7 @@ export function evidenceTools(access: RegistryAccess & { image: string }) {
     COSIGN_PASSWORD: "",
   };
   if (access.username !== undefined && access.password !== undefined) {
-    const auth = Buffer.from(`${access.username}:${access.password}`).toString("base64");
-    fs.writeFileSync(
-      nodePath.join(dir, "config.json"),
-      JSON.stringify({ auths: { [host]: { auth } } }),
-      { mode: 0o600 },
-    );
+    writeDockerAuth(dir, host, access.username, access.password);
     env["DOCKER_CONFIG"] = dir;
   }
   // Key-based verification needs no Sigstore root; an empty one keeps cosign from fetching it.
