@@ -280,19 +280,20 @@ export const supplyChain: Scenario = {
           after: imagesOf(await pulumi.apps("prod", ctx.promoteConfig("prod"))),
         },
       );
-      const expired = await pulumi.run("prod, expired exception", [
-        "preview",
-        "prod",
-        "--config-file",
+      // prod's settings with the advisory excepted until `expires`.
+      const prodExcepting = (expires: string) =>
         ctx.promoteConfig("prod", {
           ...chain,
           "pyfleet:vulnerabilities": {
             database,
-            exceptions: {
-              [ADVISORY]: { reason: "e2e: the debugger is never on", expires: "2020-01-31" },
-            },
+            exceptions: { [ADVISORY]: { reason: "e2e: the debugger is never on", expires } },
           },
-        }),
+        });
+      const expired = await pulumi.run("prod, expired exception", [
+        "preview",
+        "prod",
+        "--config-file",
+        prodExcepting("2020-01-31"),
       ]);
       recorder.check(supplyChainRefuses, "supply chain: an expired exception still refuses", {
         run: expired,
@@ -300,15 +301,7 @@ export const supplyChain: Scenario = {
         before: prodBefore,
         after: imagesOf(await pulumi.apps("prod", ctx.promoteConfig("prod"))),
       });
-      const excepted = ctx.promoteConfig("prod", {
-        ...chain,
-        "pyfleet:vulnerabilities": {
-          database,
-          exceptions: {
-            [ADVISORY]: { reason: "e2e: the debugger is never on", expires: "2099-12-31" },
-          },
-        },
-      });
+      const excepted = prodExcepting("2099-12-31");
       const taken = await pulumi.up("up prod, excepted advisory", "prod", excepted);
       recorder.check(
         supplyChainPasses,
