@@ -140,7 +140,7 @@ async function compose(): Promise<Record<string, unknown>> {
             }
             return { signed, signer, sbom, ...(vulnerabilities ? { vulnerabilities } : {}) };
           })
-      : pulumi.output(undefined);
+      : undefined;
     const { version, revision, repository, source, build } = release;
     const deployed = new PythonApp(
       app.name,
@@ -170,26 +170,27 @@ async function compose(): Promise<Record<string, unknown>> {
       },
       k8s,
     );
+    // Only what is still to come is lifted (each Output costs Pulumi's lifting dozens of
+    // promises, for every app); what the settings already say goes in as it is.
     apps[app.name] = pulumi
-      .all([
-        release.image,
-        release.digest,
-        release.tags,
-        deployed.url,
-        namespace.name,
-        release.promotedAt,
-        release.size,
-        pulumi.all([deployed.history, evidence]),
-      ])
-      .apply(([image, digest, tags, url, ns, promotedAt, size, [history, supplyChain]]) => ({
+      .output({
+        image: release.image,
+        digest: release.digest,
+        tags: release.tags,
+        history: deployed.history,
+        promotedAt: release.promotedAt,
+        size: release.size,
+        supplyChain: evidence,
+      })
+      .apply(({ image, digest, tags, history, promotedAt, size, supplyChain }) => ({
         image,
         digest,
         repository,
         ...(version !== undefined ? { version } : {}),
         ...(revision !== undefined ? { revision } : {}),
         tags,
-        ...(url !== undefined ? { url } : {}),
-        namespace: ns,
+        ...(deployed.url !== undefined ? { url: deployed.url } : {}),
+        namespace: settings.namespace,
         source: { ...source, ...(promotedAt !== undefined ? { promotedAt } : {}) },
         ...(build !== undefined ? { build } : {}),
         ...(size !== undefined ? { size } : {}),

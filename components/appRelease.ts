@@ -75,11 +75,11 @@ export class AppRelease extends pulumi.ComponentResource {
   /** Provenance: the stack and kind (build, promotion, pin, rollback). */
   readonly source: AppOutput["source"];
   /** When this environment's tag was pointed at the digest (promotions only). */
-  readonly promotedAt: pulumi.Output<string | undefined>;
+  readonly promotedAt: pulumi.Output<string> | undefined;
   /** What went into the build key (builds only), which the next preview compares with. */
   readonly build: BuildRecord | undefined;
   /** Compressed bytes of the pushed image (builds that push). */
-  readonly size: pulumi.Output<number | undefined>;
+  readonly size: pulumi.Output<number> | undefined;
   /** The gates a gated promotion passed, and any break-glass reason. */
   readonly gates: PromotedImage["gates"];
   /** The digest's SBOM, signature and scan, when the stack signs or verifies. */
@@ -148,9 +148,9 @@ export class AppRelease extends pulumi.ComponentResource {
       this.version = promoted.version;
       this.revision = promoted.revision;
       this.source = { ...promoted.source };
-      this.promotedAt = tags.at(-1)?.taggedAt ?? pulumi.output(undefined);
+      this.promotedAt = tags.at(-1)?.taggedAt;
       this.build = undefined;
-      this.size = pulumi.output(undefined);
+      this.size = undefined;
     } else {
       const plan = planFor(settings, app, args.sourceUrl);
       const dockerfile = renderDockerfile(plan.dockerfile);
@@ -245,13 +245,13 @@ export class AppRelease extends pulumi.ComponentResource {
         ? pulumi.all([pushed, this.evidence.id]).apply(([image]) => image)
         : pushed;
       this.digest = measured ? measured.digest : built.digest;
-      this.size = measured?.bytes ?? pulumi.output(undefined);
+      this.size = measured?.bytes;
       this.repository = plan.repository;
       this.tags = built.tags;
       this.version = app.version;
       this.revision = app.revision?.sha;
       this.source = { stack: settings.stack, kind: "build" };
-      this.promotedAt = pulumi.output(undefined);
+      this.promotedAt = undefined;
       this.gates = undefined;
     }
 

@@ -70,8 +70,8 @@ export class PythonApp extends pulumi.ComponentResource {
   readonly deploymentName: pulumi.Output<string>;
   /** Service name, for HTTP apps. */
   readonly serviceName: pulumi.Output<string | undefined>;
-  /** Public URL, when an Ingress exists. */
-  readonly url: pulumi.Output<string | undefined>;
+  /** Public URL, when an Ingress exists (known from the settings). */
+  readonly url: string | undefined;
   /** The image reference the pods run. */
   readonly image: pulumi.Output<string>;
   /** The digests this stage ran, newest first (what the next stage's gates read). */
@@ -178,7 +178,7 @@ export class PythonApp extends pulumi.ComponentResource {
     );
 
     let serviceName: pulumi.Output<string | undefined> = pulumi.output(undefined);
-    let url: pulumi.Output<string | undefined> = pulumi.output(undefined);
+    let url: string | undefined;
     let ingress: k8s.networking.v1.Ingress | undefined;
     if (KIND_PRESETS[app.kind].http) {
       const svc = serviceSpec(app, environment);
@@ -196,7 +196,7 @@ export class PythonApp extends pulumi.ComponentResource {
           child,
         );
         const tls = ing.spec.tls !== undefined;
-        url = pulumi.output(`${tls ? "https" : "http"}://${app.ingress.host ?? ""}/`);
+        url = `${tls ? "https" : "http"}://${app.ingress.host ?? ""}/`;
       }
     }
 
