@@ -635,6 +635,11 @@ cover({
       message: /1 ready and 2 updated of 2 replicas/,
     },
     {
+      why: "a replica still runs the previous template",
+      observation: { ...rollout, readyReplicas: 3, updatedReplicas: 1 },
+      message: /3 ready and 1 updated of 2 replicas/,
+    },
+    {
       why: "a probe failed and the container restarted",
       observation: {
         ...rollout,
@@ -1246,6 +1251,13 @@ cover({
       message: /exited 1/,
     },
   ],
+});
+
+describe("rollout-ready while the previous ReplicaSet scales down", () => {
+  it("passes: its pods still count as ready until the new ones are available", () => {
+    const verdict = judge(checks.rolloutReady, { ...rollout, readyReplicas: 3 });
+    expect(verdict, verdict.detail).toMatchObject({ passed: true });
+  });
 });
 
 describe("retainedBy", () => {

@@ -26,8 +26,10 @@ export interface RolloutObservation {
 export const rolloutReady = defineCheck<RolloutObservation>("rollout-ready", (o) => {
   ensure(o.observed, "the controller has not observed the latest generation");
   ensure(o.replicas >= 1, `spec.replicas is ${o.replicas}`);
+  // Ready may exceed the replicas for a moment: the previous ReplicaSet's pods count until the
+  // controller has scaled it down, which it does only once the new pods are available.
   ensure(
-    o.readyReplicas === o.replicas && o.updatedReplicas === o.replicas,
+    o.readyReplicas >= o.replicas && o.updatedReplicas === o.replicas,
     `${o.readyReplicas} ready and ${o.updatedReplicas} updated of ${o.replicas} replicas`,
   );
   ensure(o.pods.length >= o.replicas, `${o.pods.length} pods for ${o.replicas} replicas`);
