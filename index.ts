@@ -150,6 +150,7 @@ async function compose(): Promise<Record<string, unknown>> {
         namespace: namespace.name,
         rollout: settings.rollout,
         image: release.image,
+        digest: release.digest,
         ...(revision !== undefined ? { revision } : {}),
         createSecrets: !render,
         live: !render,

@@ -36,6 +36,8 @@ export interface PythonAppArgs {
   rollout: RolloutSettings;
   /** Image by digest (`repo@sha256:...`); tags are never deployed. */
   image: pulumi.Input<string>;
+  /** The image's digest (`sha256:...`), when the caller has it. @default the digest in `image` */
+  digest?: pulumi.Input<string>;
   /** Git SHA the image was built from, for the run history. @default unknown */
   revision?: string;
   /** Secret environment values (a secret Output), one per name in `app.secretNames`. @default none */
@@ -220,7 +222,9 @@ export class PythonApp extends pulumi.ComponentResource {
       child,
     );
 
-    const digest = pulumi.output(args.image).apply((image) => image.slice(image.indexOf("@") + 1));
+    const digest =
+      args.digest ??
+      pulumi.output(args.image).apply((image) => image.slice(image.indexOf("@") + 1));
     // Verified where users meet it, once Ready; apps without an Ingress have nothing to ask.
     const requests = ingress && args.verification ? smokeRequests(app, args.verification) : [];
     const smoke =
@@ -258,7 +262,10 @@ export class PythonApp extends pulumi.ComponentResource {
     this.deploymentName = deployment.metadata.name;
     this.serviceName = serviceName;
     this.url = url;
-    this.image = pulumi.output(args.image);
+    // Lifting an Output again would cost another apply; only a plain reference needs one.
+    this.image = pulumi.Output.isInstance(args.image)
+      ? (args.image as pulumi.Output<string>)
+      : pulumi.output(args.image);
     this.history = history.history;
     this.registerOutputs({
       deploymentName: this.deploymentName,
